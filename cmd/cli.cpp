@@ -1,0 +1,59 @@
+#include "cmd/cli.hpp"
+#include "core/exit_codes.hpp"
+
+#include <ostream>
+
+namespace crm::cmd {
+namespace {
+
+void print_error(std::ostream& err, const Error& e, bool json, const Redactor& r) {
+  std::string msg = r.redact(e.full_message());
+  if (json) {
+    nlohmann::json j = {{"error", {{"kind", std::string(kind_name(e.kind))}, {"message", msg}}}};
+    if (!e.sqlstate.empty()) j["error"]["sqlstate"] = e.sqlstate;
+    err << j.dump() << "\n";
+  } else {
+    err << "crmctl: error: " << msg << "\n";
+  }
+}
+
+} // namespace
+
+int run_cli(const std::vector<std::string>& args, IO& io, Clock& clock, const EnvLookup& env,
+            Interrupt& interrupt) {
+  GlobalOptions global;
+  Context ctx;
+  CLI::App root{"crmctl: operate a multi-tenant voice-AI CRM platform", "crmctl"};
+  build_root(root, ctx, global);
+  std::vector<std::string> rev(args.rbegin(), args.rend()); // CLI11 takes a reversed vector
+  try {
+    root.parse(rev);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) { // --help, --version
+      return root.exit(e, io.out, io.err);
+    }
+    print_error(io.err, make_error(ErrorKind::usage, std::string(e.what()) + " (run with --help for usage)"),
+                global.output == "json", Redactor{});
+    return 2;
+  }
+  if (!ctx.selected) {
+    io.out << root.help();
+    return 0;
+  }
+  io.color = io.color && !global.no_color && !env("NO_COLOR");
+  Deps deps(io, clock, env, global, interrupt);
+  try {
+    auto r = ctx.selected(deps);
+    if (!r.ok()) {
+      print_error(io.err, r.error(), global.output == "json", deps.redactor());
+      return exit_code_for(r.error().kind);
+    }
+    return interrupt.requested.load() ? 130 : 0;
+  } catch (const std::exception& e) {
+    print_error(io.err, make_error(ErrorKind::unexpected, std::string("unexpected failure: ") + e.what()),
+                global.output == "json", deps.redactor());
+    return 1;
+  }
+}
+
+} // namespace crm::cmd

@@ -1,0 +1,42 @@
+// The command tree: global flags, then one line per noun. `grep register_ cmd/root.cpp` shows it all.
+#include "cmd/app.hpp"
+#include "cmd/completion/completion.hpp"
+#include "cmd/config/config.hpp"
+#include "cmd/docs/gendocs.hpp"
+#include "cmd/doctor/doctor.hpp"
+#include "cmd/migrate/migrate.hpp"
+#include "cmd/version/version.hpp"
+
+namespace crm::cmd {
+
+void build_root(CLI::App& root, Context& ctx, GlobalOptions& g) {
+  root.fallthrough(true);
+  root.footer("\nRun `crmctl COMMAND --help` for a command's flags and examples; `man crmctl`.\n"
+              "Exit codes: 0 ok, 1 unexpected, 2 usage, 3 not found, 4 conflict, 5 findings, "
+              "6 provider, 7 database, 8 partial, 10 config, 130 interrupted.\n");
+  root.set_version_flag("--version", std::string("crmctl ") + version_string());
+  root.add_option("--config", g.config_path, "Config file (default $CRMCTL_CONFIG, "
+                                             "$XDG_CONFIG_HOME/crmctl/config.yaml, /etc/crmctl/config.yaml)");
+  root.add_option("--profile", g.profile, "Profile in the config file (default $CRMCTL_PROFILE, then default_profile)");
+  root.add_option("--db", g.db_url, "PostgreSQL URL (overrides $CRMCTL_DATABASE_URL, $DATABASE_URL, the profile)");
+  root.add_option("-o,--output", g.output, "Output format: table|json|yaml|csv (default table on a TTY, json otherwise)")
+      ->check(CLI::IsMember({"table", "json", "yaml", "csv"}));
+  root.add_option("--tenant", g.tenant, "Target tenant: UUID or slug");
+  root.add_flag("--dry-run", g.dry_run, "Print the plan, change nothing");
+  root.add_flag("-y,--yes", g.yes, "Confirm destructive actions without a prompt");
+  root.add_flag("-v,--verbose", g.verbose, "More log output on stderr (repeat for debug)");
+  root.add_flag("-q,--quiet", g.quiet, "Only errors on stderr");
+  root.add_option("--log-format", g.log_format, "Log format on stderr: text|json")
+      ->check(CLI::IsMember({"text", "json"}));
+  root.add_flag("--no-color", g.no_color, "No colour (also honoured: NO_COLOR)");
+  root.require_subcommand(0, 1);
+
+  register_version(root, ctx);
+  register_config(root, ctx);
+  register_doctor(root, ctx);
+  register_completion(root, ctx);
+  register_migrate(root, ctx);
+  register_gendocs(root, ctx);
+}
+
+} // namespace crm::cmd

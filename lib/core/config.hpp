@@ -1,0 +1,81 @@
+// Configuration: YAML profiles, secret references, and precedence flags > env > profile > defaults.
+#pragma once
+#include "core/env.hpp"
+#include "core/result.hpp"
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace crm {
+
+/// One provider block of a profile: base_url plus named values (which may be secret references).
+struct ProviderConfig {
+  std::string base_url;
+  std::map<std::string, std::string> values;
+};
+
+/// One profile of the config file, as written (secret references unresolved).
+struct Profile {
+  std::string name;
+  std::string database_url;
+  std::string master_key;
+  bool production = false;
+  std::string webhook_base_url;
+  std::string app_role = "crm_app";
+  std::string guc = "app.current_org_id";
+  std::string migrations_dir;
+  std::map<std::string, ProviderConfig> providers;
+};
+
+/// The parsed config file; `path` empty and no profiles when none was found.
+struct ConfigFile {
+  std::string path;
+  std::string default_profile;
+  std::map<std::string, Profile> profiles;
+};
+
+/// Which file to read: --config, then $CRMCTL_CONFIG, then $XDG_CONFIG_HOME (or ~/.config)
+/// /crmctl/config.yaml, then /etc/crmctl/config.yaml. Returns the first that exists, or the
+/// explicit one (even if missing, so the caller can report it), or nullopt.
+std::optional<std::string> find_config_path(const std::string& flag_path, const EnvLookup& env);
+/// Parses a YAML config file; a syntax error names the file and line (config error).
+Result<ConfigFile> load_config_file(const std::string& path);
+/// Parses YAML text (used by load_config_file and tests).
+Result<ConfigFile> parse_config_text(const std::string& text, const std::string& origin);
+
+/// True when the value is a reference ("env:NAME" or "file:PATH") rather than a literal.
+bool is_secret_ref(const std::string& value);
+/// Resolves "env:NAME" / "file:PATH" (trailing newline trimmed); literals are returned as is.
+Result<std::string> resolve_ref(const std::string& value, const EnvLookup& env);
+
+/// Global flags that feed the settings (empty = not given).
+struct GlobalFlags {
+  std::string config_path;
+  std::string profile;
+  std::string db_url;
+};
+
+/// The settings a command runs with, each with the place it came from.
+struct Settings {
+  std::string config_path;        // "" when no file
+  std::string profile_name;       // "" when no profile
+  Profile profile;                // the chosen profile (defaults when none)
+  std::string database_url;       // resolved (may be empty: not configured)
+  std::string database_url_source; // "flag --db", "env CRMCTL_DATABASE_URL", "profile local", ""
+};
+
+/// Applies the precedence rules. An unknown --profile is a config error.
+Result<Settings> resolve_settings(const GlobalFlags& flags, const EnvLookup& env);
+
+/// A config-validate finding.
+struct ConfigFinding {
+  std::string level; // "error" | "warning"
+  std::string message;
+};
+/// Warns on literal secrets, group/other-readable files, missing env references, bad profile names.
+std::vector<ConfigFinding> validate_config(const ConfigFile& file, const EnvLookup& env);
+/// True for keys that hold secrets (master_key, auth_token, api_key, private_key, *secret*, password).
+bool is_secret_key(const std::string& key);
+
+} // namespace crm

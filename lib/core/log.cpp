@@ -1,0 +1,73 @@
+#include "core/log.hpp"
+
+#include <nlohmann/json.hpp>
+#include <spdlog/sinks/base_sink.h>
+#include <spdlog/spdlog.h>
+
+#include <mutex>
+#include <ostream>
+
+namespace crm {
+namespace {
+
+class StreamSink final : public spdlog::sinks::base_sink<std::mutex> {
+public:
+  StreamSink(std::ostream& out, LogFormat fmt, std::shared_ptr<Redactor> r)
+      : m_out(out), m_fmt(fmt), m_redactor(std::move(r)) {}
+
+protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    std::string text = m_redactor->redact(std::string(msg.payload.data(), msg.payload.size()));
+    auto level = spdlog::level::to_string_view(msg.level);
+    if (m_fmt == LogFormat::json) {
+      auto secs = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      msg.time.time_since_epoch()).count();
+      nlohmann::json j = {{"ts_ms", secs},
+                          {"level", std::string(level.data(), level.size())},
+                          {"msg", text}};
+      m_out << j.dump() << "\n";
+    } else {
+      m_out << "crmctl: " << std::string(level.data(), level.size()) << ": " << text << "\n";
+    }
+    m_out.flush();
+  }
+  void flush_() override { m_out.flush(); }
+
+private:
+  std::ostream& m_out;
+  LogFormat m_fmt;
+  std::shared_ptr<Redactor> m_redactor;
+};
+
+spdlog::level::level_enum to_spd(LogLevel l) {
+  switch (l) {
+  case LogLevel::debug: return spdlog::level::debug;
+  case LogLevel::info: return spdlog::level::info;
+  case LogLevel::warn: return spdlog::level::warn;
+  case LogLevel::error: return spdlog::level::err;
+  case LogLevel::off: return spdlog::level::off;
+  }
+  return spdlog::level::info;
+}
+
+} // namespace
+
+struct Logger::Impl {
+  spdlog::logger logger;
+};
+
+Logger::Logger(std::ostream& sink, LogLevel level, LogFormat format,
+               std::shared_ptr<Redactor> redactor)
+    : m_redactor(redactor ? std::move(redactor) : std::make_shared<Redactor>()) {
+  auto s = std::make_shared<StreamSink>(sink, format, m_redactor);
+  m_impl = std::make_unique<Impl>(Impl{spdlog::logger("crmctl", s)});
+  m_impl->logger.set_level(to_spd(level));
+}
+Logger::~Logger() = default;
+
+void Logger::debug(const std::string& m) { m_impl->logger.debug(m); }
+void Logger::info(const std::string& m) { m_impl->logger.info(m); }
+void Logger::warn(const std::string& m) { m_impl->logger.warn(m); }
+void Logger::error(const std::string& m) { m_impl->logger.error(m); }
+
+} // namespace crm

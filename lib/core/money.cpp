@@ -1,0 +1,100 @@
+#include "core/money.hpp"
+#include <algorithm>
+#include <stdexcept>
+
+namespace crm {
+namespace {
+constexpr int k_max_scale = 18;
+__int128 pow10(int n) {
+  __int128 p = 1;
+  for (int i = 0; i < n; ++i) p *= 10;
+  return p;
+}
+} // namespace
+
+Result<Decimal> Decimal::parse(std::string_view text) {
+  std::string_view s = text;
+  bool neg = false;
+  if (!s.empty() && (s[0] == '-' || s[0] == '+')) {
+    neg = s[0] == '-';
+    s.remove_prefix(1);
+  }
+  __int128 units = 0;
+  int scale = 0, digits = 0;
+  bool dot = false;
+  for (char c : s) {
+    if (c == '.' && !dot) {
+      dot = true;
+      continue;
+    }
+    if (c < '0' || c > '9' || digits > 36 || scale >= k_max_scale)
+      return make_error(ErrorKind::usage, "'" + std::string(text) +
+                                              "' is not a decimal amount (use digits like 13.58)");
+    units = units * 10 + (c - '0');
+    ++digits;
+    if (dot) ++scale;
+  }
+  if (digits == 0)
+    return make_error(ErrorKind::usage,
+                      "'" + std::string(text) + "' is not a decimal amount (use digits like 13.58)");
+  return Decimal(neg ? -units : units, scale);
+}
+
+Decimal Decimal::rescaled(int scale) const {
+  if (scale <= m_scale) return *this;
+  return Decimal(m_units * pow10(scale - m_scale), scale);
+}
+
+Decimal Decimal::operator+(const Decimal& o) const {
+  int s = std::max(m_scale, o.m_scale);
+  return Decimal(rescaled(s).m_units + o.rescaled(s).m_units, s);
+}
+Decimal Decimal::operator-(const Decimal& o) const { return *this + (-o); }
+
+Decimal Decimal::operator*(const Decimal& o) const {
+  Decimal r(m_units * o.m_units, m_scale + o.m_scale);
+  if (r.m_scale > k_max_scale) r = r.round_half_up(k_max_scale);
+  return r;
+}
+
+std::strong_ordering Decimal::operator<=>(const Decimal& o) const {
+  int s = std::max(m_scale, o.m_scale);
+  __int128 a = rescaled(s).m_units, b = o.rescaled(s).m_units;
+  return a < b ? std::strong_ordering::less
+               : (a > b ? std::strong_ordering::greater : std::strong_ordering::equal);
+}
+
+Decimal Decimal::round_half_up(int digits) const {
+  if (digits >= m_scale) return rescaled(digits);
+  __int128 div = pow10(m_scale - digits);
+  __int128 q = m_units / div, r = m_units % div;
+  if (r < 0) r = -r;
+  if (r * 2 >= div) q += (m_units < 0 ? -1 : 1);
+  return Decimal(q, digits);
+}
+
+std::string Decimal::to_string(int digits) const {
+  Decimal d = round_half_up(digits);
+  __int128 u = d.m_units < 0 ? -d.m_units : d.m_units;
+  std::string s;
+  do {
+    s.push_back(static_cast<char>('0' + static_cast<int>(u % 10)));
+    u /= 10;
+  } while (u > 0);
+  while (static_cast<int>(s.size()) <= digits) s.push_back('0');
+  std::reverse(s.begin(), s.end());
+  if (digits > 0) s.insert(s.size() - static_cast<std::size_t>(digits), ".");
+  if (d.m_units < 0) s.insert(0, "-");
+  return s;
+}
+
+std::string Decimal::to_string() const {
+  std::string s = to_string(m_scale);
+  if (s.find('.') != std::string::npos) {
+    while (s.back() == '0') s.pop_back();
+    if (s.back() == '.') s.pop_back();
+  }
+  return s;
+}
+
+} // namespace crm

@@ -1,0 +1,149 @@
+// Database access: connections, AdminTx / TenantTx, query helpers, advisory locks.
+// libpqxx stays inside lib/db/*.cpp; nothing above this layer includes it.
+#pragma once
+#include "core/clock.hpp"
+#include "core/result.hpp"
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace crm::db {
+
+/// A parameter or field value in text form; nullopt is SQL NULL.
+using Value = std::optional<std::string>;
+/// Positional parameters for $1, $2, ... (always bound, never spliced into SQL).
+using Params = std::vector<Value>;
+
+/// A fully-read result set.
+struct Rows {
+  std::vector<std::string> columns;
+  std::vector<std::vector<Value>> rows;
+  long long affected = 0;
+
+  std::size_t size() const { return rows.size(); }
+  bool empty() const { return rows.empty(); }
+  /// Index of a column; throws std::out_of_range for a programming error.
+  std::size_t col(const std::string& name) const;
+  /// Field text ("" for NULL).
+  std::string get(std::size_t row, const std::string& name) const;
+  /// Field value (nullopt for NULL).
+  Value opt(std::size_t row, const std::string& name) const;
+};
+
+/// Double-quotes an identifier for SQL ("org_1", with embedded quotes doubled).
+std::string quote_ident(const std::string& ident);
+/// Host and port of a URL or keyword connection string, for error messages (no password).
+std::string describe_target(const std::string& url);
+
+class Connection;
+
+/// A transaction: BEGIN on creation, ROLLBACK on destruction unless committed.
+class Tx {
+public:
+  virtual ~Tx();
+  Tx(const Tx&) = delete;
+  Tx& operator=(const Tx&) = delete;
+  /// Runs one parameterised statement.
+  Result<Rows> exec(const std::string& sql, const Params& params = {});
+  /// Runs a script of several statements (simple query protocol, no parameters).
+  Result<void> exec_script(const std::string& sql);
+  /// Commits; afterwards the Tx is finished.
+  Result<void> commit();
+  /// Rolls back now (also what destruction does).
+  void rollback();
+
+protected:
+  explicit Tx(Connection& c);
+  Connection& m_conn;
+  struct Impl;
+  std::unique_ptr<Impl> m_impl;
+  friend class Connection;
+};
+
+/// The explicit cross-tenant path (superadmin, migrations, audits): runs as the login role.
+class AdminTx final : public Tx {
+public:
+  explicit AdminTx(Connection& c) : Tx(c) {}
+};
+
+/// How a tenant's data is isolated.
+enum class Isolation { row, schema };
+
+/// What TenantTx needs to know about a tenant (resolved up front, UUID-first).
+struct TenantScope {
+  std::string org_id;        // UUID
+  Isolation isolation = Isolation::row;
+  std::string schema;        // org_<hex> for schema tenants; "" for row tenants
+  std::string app_role = "crm_app";
+  std::string guc = "app.current_org_id";
+};
+
+/// A tenant-scoped transaction: SET LOCAL ROLE to the application role (subject to RLS),
+/// set_config(guc, org_id, true), and search_path for schema tenants.
+class TenantTx final : public Tx {
+public:
+  const std::string& org_id() const { return m_scope.org_id; }
+  const TenantScope& scope() const { return m_scope; }
+
+private:
+  TenantTx(Connection& c, TenantScope scope) : Tx(c), m_scope(std::move(scope)) {}
+  TenantScope m_scope;
+  friend class Connection;
+};
+
+/// One database session.
+class Connection {
+public:
+  /// Connects; failure is ErrorKind::db_unavailable naming host and reason.
+  static Result<std::unique_ptr<Connection>> open(const std::string& url,
+                                                  const std::string& application_name = "crmctl");
+  ~Connection();
+  /// Autocommit statement outside any transaction.
+  Result<Rows> exec(const std::string& sql, const Params& params = {});
+  /// Autocommit script of several statements (e.g. CREATE INDEX CONCURRENTLY).
+  Result<void> exec_script(const std::string& sql);
+  /// Starts an admin transaction.
+  Result<std::unique_ptr<AdminTx>> admin();
+  /// Starts a tenant transaction for `scope`.
+  Result<std::unique_ptr<TenantTx>> tenant(const TenantScope& scope);
+  /// Server backend pid of this session.
+  int backend_pid() const;
+  /// "host:port" of the server (for messages).
+  const std::string& target() const { return m_target; }
+
+private:
+  Connection() = default;
+  struct Impl;
+  std::unique_ptr<Impl> m_impl;
+  std::string m_target;
+  friend class Tx;
+};
+
+/// Who holds an advisory lock (for "lock held" messages).
+struct LockHolder {
+  int pid = 0;
+  std::string application_name;
+  std::string age; // e.g. "00:00:12"
+};
+
+/// Session-level advisory lock key: (namespace, hashtext(name)) in PostgreSQL's two-int space.
+struct LockKey {
+  std::int32_t space;
+  std::string name;
+};
+
+/// Tries pg_try_advisory_lock with jittered retries until `wait` expires; never blocks inside
+/// PostgreSQL. On timeout: ErrorKind::conflict naming the holder's pid, application and age.
+Result<void> acquire_lock(Connection& c, const LockKey& key, std::chrono::milliseconds wait,
+                          Clock& clock);
+/// Non-waiting attempt: true when acquired.
+Result<bool> try_lock(Connection& c, const LockKey& key);
+/// Releases a session-level lock taken by acquire_lock/try_lock.
+Result<void> release_lock(Connection& c, const LockKey& key);
+/// The sessions holding `key` (empty when free).
+Result<std::vector<LockHolder>> lock_holders(Connection& c, const LockKey& key);
+
+} // namespace crm::db

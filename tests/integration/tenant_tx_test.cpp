@@ -1,0 +1,130 @@
+// TenantTx against a real PostgreSQL: a tiny fixture table with the canonical RLS policy.
+#include "core/ids.hpp"
+#include "db/db.hpp"
+#include "support/fakes.hpp"
+#include "support/pg.hpp"
+
+#include <gtest/gtest.h>
+
+using namespace crm;
+
+namespace {
+db::TenantScope scope(const std::string& org) {
+  db::TenantScope s;
+  s.org_id = org;
+  return s;
+}
+
+class TenantTxTest : public ::testing::Test {
+protected:
+  void SetUp() override {
+    c = db.connect();
+    ASSERT_TRUE(c);
+    auto r = c->exec_script(R"SQL(
+      DO $$ BEGIN CREATE ROLE crm_app NOLOGIN NOBYPASSRLS;
+      EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$;
+      CREATE SCHEMA crm;
+      GRANT USAGE ON SCHEMA crm TO crm_app;
+      CREATE FUNCTION crm.current_org_id() RETURNS uuid LANGUAGE sql STABLE AS
+        $$ SELECT nullif(current_setting('app.current_org_id', true), '')::uuid $$;
+      CREATE TABLE notes (org_id uuid NOT NULL, id int NOT NULL, body text, PRIMARY KEY (org_id, id));
+      ALTER TABLE notes ENABLE ROW LEVEL SECURITY;
+      ALTER TABLE notes FORCE ROW LEVEL SECURITY;
+      CREATE POLICY tenant_isolation ON notes TO crm_app
+        USING (org_id = crm.current_org_id()) WITH CHECK (org_id = crm.current_org_id());
+      GRANT SELECT, INSERT, UPDATE, DELETE ON notes TO crm_app;
+    )SQL");
+    ASSERT_TRUE(r) << r.error().message;
+    ASSERT_TRUE(c->exec("INSERT INTO notes VALUES ($1, 1, 'a1'), ($1, 2, 'a2'), ($2, 1, 'b1')", {a, b}));
+  }
+  test::TempDatabase db;
+  std::unique_ptr<db::Connection> c;
+  std::string a = uuid_v4(), b = uuid_v4();
+};
+} // namespace
+
+TEST_F(TenantTxTest, SeesOnlyItsOwnRows) {
+  auto tx = c->tenant(scope(a));
+  ASSERT_TRUE(tx) << tx.error().message;
+  auto rows = (*tx)->exec("SELECT org_id::text AS org, body FROM notes ORDER BY body");
+  ASSERT_TRUE(rows);
+  ASSERT_EQ(rows->size(), 2u);
+  EXPECT_EQ(rows->get(0, "org"), a);
+  auto other = (*tx)->exec("SELECT count(*) AS n FROM notes WHERE org_id = $1", {b});
+  EXPECT_EQ(other->get(0, "n"), "0");
+  auto who = (*tx)->exec("SELECT current_user AS u");
+  EXPECT_EQ(who->get(0, "u"), "crm_app");
+}
+
+TEST_F(TenantTxTest, CannotWriteAnotherTenantsRows) {
+  {
+    auto tx = *c->tenant(scope(a));
+    auto ins = tx->exec("INSERT INTO notes VALUES ($1, 9, 'forged')", {b});
+    ASSERT_FALSE(ins);
+    EXPECT_EQ(ins.error().sqlstate, "42501");
+  }
+  {
+    auto tx = *c->tenant(scope(a));
+    auto upd = tx->exec("UPDATE notes SET body = 'x' WHERE org_id = $1", {b});
+    ASSERT_TRUE(upd);
+    EXPECT_EQ(upd->affected, 0);
+    auto del = tx->exec("DELETE FROM notes WHERE org_id = $1", {b});
+    EXPECT_EQ(del->affected, 0);
+    ASSERT_TRUE(tx->commit());
+  }
+  auto n = c->exec("SELECT count(*) AS n FROM notes WHERE org_id = $1 AND body = 'b1'", {b});
+  EXPECT_EQ(n->get(0, "n"), "1");
+}
+
+TEST_F(TenantTxTest, ScopeEndsWithTheTransaction) {
+  {
+    auto tx = *c->tenant(scope(a));
+    ASSERT_TRUE(tx->commit());
+  }
+  auto who = c->exec("SELECT current_user AS u, coalesce(current_setting('app.current_org_id', true), '') AS g");
+  EXPECT_NE(who->get(0, "u"), "crm_app");
+  EXPECT_EQ(who->get(0, "g"), "");
+  // With no tenant set, the application role sees nothing.
+  auto tx = *c->admin();
+  ASSERT_TRUE(tx->exec("SET LOCAL ROLE crm_app"));
+  EXPECT_EQ(tx->exec("SELECT count(*) AS n FROM notes")->get(0, "n"), "0");
+}
+
+TEST_F(TenantTxTest, RollbackOnDestructionLeavesNothing) {
+  {
+    auto tx = *c->tenant(scope(a));
+    ASSERT_TRUE(tx->exec("INSERT INTO notes VALUES ($1, 3, 'uncommitted')", {a}));
+  }
+  EXPECT_EQ(c->exec("SELECT count(*) AS n FROM notes WHERE id = 3")->get(0, "n"), "0");
+}
+
+TEST_F(TenantTxTest, ParametersAreDataNeverSql) {
+  std::string evil = "x'); DROP TABLE notes; --\xF0\x9F\xA6\xB7";
+  auto tx = *c->tenant(scope(a));
+  ASSERT_TRUE(tx->exec("INSERT INTO notes VALUES ($1, 4, $2)", {a, evil}));
+  EXPECT_EQ(tx->exec("SELECT body FROM notes WHERE id = 4")->get(0, "body"), evil);
+  ASSERT_TRUE(tx->commit());
+  EXPECT_EQ(db::quote_ident("we\"ird"), "\"we\"\"ird\"");
+}
+
+TEST_F(TenantTxTest, AdvisoryLockReportsHolder) {
+  test::FakeClock clock;
+  auto other = db.connect();
+  db::LockKey key{42, "test:lock"};
+  ASSERT_TRUE(*db::try_lock(*other, key));
+  auto r = db::acquire_lock(*c, key, std::chrono::milliseconds(300), clock);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().kind, ErrorKind::conflict);
+  EXPECT_NE(r.error().message.find("pid " + std::to_string(other->backend_pid())), std::string::npos)
+      << r.error().message;
+  ASSERT_TRUE(db::release_lock(*other, key));
+  EXPECT_TRUE(db::acquire_lock(*c, key, std::chrono::milliseconds(300), clock));
+}
+
+TEST(Database, UnreachableIsDbUnavailableWithHost) {
+  auto c = db::Connection::open("postgresql://u:pw@127.0.0.1:1/x");
+  ASSERT_FALSE(c);
+  EXPECT_EQ(c.error().kind, ErrorKind::db_unavailable);
+  EXPECT_NE(c.error().message.find("127.0.0.1:1"), std::string::npos);
+  EXPECT_EQ(c.error().message.find("pw"), std::string::npos);
+}

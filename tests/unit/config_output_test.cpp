@@ -1,0 +1,125 @@
+#include "core/config.hpp"
+#include "core/output.hpp"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <sys/stat.h>
+
+using namespace crm;
+
+namespace {
+const char* k_config = R"(default_profile: local
+profiles:
+  local:
+    database_url: env:LOCAL_DB
+    master_key: env:CRMCTL_MASTER_KEY
+    tenancy: {app_role: crm_app, guc: app.current_org_id}
+    providers:
+      twilio: {base_url: http://127.0.0.1:9, account_sid: env:TWILIO_ACCOUNT_SID, auth_token: env:TWILIO_AUTH_TOKEN}
+  prod:
+    database_url: postgresql://admin:hunter2@db.internal/crm
+    production: true
+    providers:
+      vapi: {base_url: https://api.vapi.ai, private_key: literal-private-key-123}
+)";
+
+std::string write_temp(const std::string& text, mode_t mode) {
+  auto p = std::filesystem::temp_directory_path() / ("crmctl-cfg-" + std::to_string(::getpid()) + "-" +
+                                                     std::to_string(rand()) + ".yaml");
+  std::ofstream(p) << text;
+  ::chmod(p.c_str(), mode);
+  return p.string();
+}
+} // namespace
+
+TEST(Config, ParsesProfiles) {
+  auto cf = parse_config_text(k_config, "test.yaml");
+  ASSERT_TRUE(cf) << cf.error().message;
+  EXPECT_EQ(cf->default_profile, "local");
+  ASSERT_EQ(cf->profiles.size(), 2u);
+  EXPECT_TRUE(cf->profiles.at("prod").production);
+  EXPECT_EQ(cf->profiles.at("local").providers.at("twilio").base_url, "http://127.0.0.1:9");
+  EXPECT_EQ(cf->profiles.at("local").providers.at("twilio").values.at("auth_token"), "env:TWILIO_AUTH_TOKEN");
+}
+
+TEST(Config, InvalidYamlNamesFileAndLine) {
+  auto cf = parse_config_text("profiles:\n  a: [1,\n", "bad.yaml");
+  ASSERT_FALSE(cf);
+  EXPECT_EQ(cf.error().kind, ErrorKind::config);
+  EXPECT_NE(cf.error().message.find("bad.yaml"), std::string::npos);
+  EXPECT_NE(cf.error().message.find("line"), std::string::npos);
+}
+
+TEST(Config, PrecedenceFlagsEnvProfile) {
+  std::string path = write_temp(k_config, 0600);
+  auto env = env_from_map({{"CRMCTL_CONFIG", path}, {"LOCAL_DB", "postgresql://from-profile/x"}});
+  auto s = resolve_settings({}, env);
+  ASSERT_TRUE(s) << s.error().message;
+  EXPECT_EQ(s->profile_name, "local");
+  EXPECT_EQ(s->database_url, "postgresql://from-profile/x");
+  EXPECT_EQ(s->database_url_source, "profile local");
+
+  auto env2 = env_from_map({{"CRMCTL_CONFIG", path}, {"LOCAL_DB", "x"}, {"DATABASE_URL", "postgresql://env2/x"},
+                            {"CRMCTL_DATABASE_URL", "postgresql://env1/x"}});
+  EXPECT_EQ(resolve_settings({}, env2)->database_url, "postgresql://env1/x");
+  EXPECT_EQ(resolve_settings({"", "", "postgresql://flag/x"}, env2)->database_url, "postgresql://flag/x");
+  EXPECT_EQ(resolve_settings({"", "prod", ""}, env_from_map({{"CRMCTL_CONFIG", path}}))->database_url,
+            "postgresql://admin:hunter2@db.internal/crm");
+  auto missing = resolve_settings({"", "nope", ""}, env);
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().kind, ErrorKind::config);
+  std::filesystem::remove(path);
+}
+
+TEST(Config, SecretReferences) {
+  auto env = env_from_map({{"TOK", "abc"}});
+  EXPECT_EQ(*resolve_ref("env:TOK", env), "abc");
+  EXPECT_EQ(*resolve_ref("literal", env), "literal");
+  auto miss = resolve_ref("env:NOPE", env);
+  ASSERT_FALSE(miss);
+  EXPECT_NE(miss.error().message.find("NOPE"), std::string::npos);
+  std::string f = write_temp("from-file\n", 0600);
+  EXPECT_EQ(*resolve_ref("file:" + f, env), "from-file");
+  std::filesystem::remove(f);
+}
+
+TEST(Config, ValidateWarnsOnLiteralsAndPermissions) {
+  std::string path = write_temp(k_config, 0644);
+  auto cf = load_config_file(path);
+  ASSERT_TRUE(cf);
+  auto findings = validate_config(*cf, env_from_map({{"LOCAL_DB", "x"}}));
+  auto has = [&](const std::string& needle) {
+    for (const auto& f : findings)
+      if (f.message.find(needle) != std::string::npos) return true;
+    return false;
+  };
+  EXPECT_TRUE(has("readable by group or others"));
+  EXPECT_TRUE(has("profiles.prod.providers.vapi.private_key holds a literal secret"));
+  EXPECT_TRUE(has("profiles.prod.database_url contains a literal password"));
+  EXPECT_TRUE(has("TWILIO_AUTH_TOKEN is not set"));
+  EXPECT_FALSE(has("hunter2"));
+  EXPECT_FALSE(has("literal-private-key-123"));
+  std::filesystem::remove(path);
+}
+
+TEST(Output, TableCsvJsonYaml) {
+  nlohmann::json rows = nlohmann::json::array({{{"name", "Acme, Inc"}, {"calls", 3}, {"note", "say \"hi\""}},
+                                               {{"name", "Café"}, {"calls", 10}, {"note", nullptr}}});
+  RenderOptions o{{"name", "calls", "note"}, false};
+  std::ostringstream t, c, j, y;
+  render(rows, Format::table, t, o);
+  EXPECT_EQ(t.str(), "NAME       CALLS  NOTE\nAcme, Inc  3      say \"hi\"\nCafé       10\n");
+  render(rows, Format::csv, c, o);
+  EXPECT_EQ(c.str(), "name,calls,note\r\n\"Acme, Inc\",3,\"say \"\"hi\"\"\"\r\nCafé,10,\r\n");
+  render(rows, Format::json, j, o);
+  EXPECT_EQ(nlohmann::json::parse(j.str()), rows);
+  render(nlohmann::json{{"a", "x"}}, Format::yaml, y, {});
+  EXPECT_EQ(y.str(), "a: \"x\"\n");
+  std::ostringstream empty;
+  render(nlohmann::json::array(), Format::table, empty, {});
+  EXPECT_EQ(empty.str(), "(none)\n");
+  EXPECT_FALSE(parse_format("xml"));
+}
