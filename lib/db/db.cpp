@@ -16,8 +16,26 @@ std::string first_line(const std::string& s) {
   return l;
 }
 
+// libpqxx 6.4 leaves sqlstate() empty for some of the classes it maps; recover it from the type.
+std::string sqlstate_of(const pqxx::sql_error& e) {
+  if (!e.sqlstate().empty()) return e.sqlstate();
+  if (dynamic_cast<const pqxx::insufficient_privilege*>(&e)) return "42501";
+  if (dynamic_cast<const pqxx::unique_violation*>(&e)) return "23505";
+  if (dynamic_cast<const pqxx::foreign_key_violation*>(&e)) return "23503";
+  if (dynamic_cast<const pqxx::check_violation*>(&e)) return "23514";
+  if (dynamic_cast<const pqxx::not_null_violation*>(&e)) return "23502";
+  if (dynamic_cast<const pqxx::restrict_violation*>(&e)) return "23001";
+  if (dynamic_cast<const pqxx::undefined_table*>(&e)) return "42P01";
+  if (dynamic_cast<const pqxx::undefined_column*>(&e)) return "42703";
+  if (dynamic_cast<const pqxx::undefined_function*>(&e)) return "42883";
+  if (dynamic_cast<const pqxx::syntax_error*>(&e)) return "42601";
+  if (dynamic_cast<const pqxx::plpgsql_raise*>(&e)) return "P0001";
+  if (dynamic_cast<const pqxx::invalid_cursor_state*>(&e)) return "24000";
+  return "";
+}
+
 Error map_sql_error(const pqxx::sql_error& e) {
-  const std::string& st = e.sqlstate();
+  const std::string st = sqlstate_of(e);
   ErrorKind k = ErrorKind::unexpected;
   if (st == "23505" || st == "55P03" || st == "40001" || st == "40P01" || st == "57014" ||
       st == "23503" || st == "23514")
@@ -254,6 +272,7 @@ Result<std::vector<LockHolder>> lock_holders(Connection& c, const LockKey& key) 
       "       date_trunc('second', now() - coalesce(a.xact_start, a.backend_start))::text AS age "
       "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
       "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2 "
+      "  AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
       "  AND l.classid::bigint = ($1::int::bigint & 4294967295) "
       "  AND l.objid::bigint = (hashtext($2)::bigint & 4294967295)",
       {std::to_string(key.space), key.name}));

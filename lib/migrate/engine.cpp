@@ -73,11 +73,19 @@ Result<void> record_failure(db::Connection& c, const std::string& schema, const 
   return {};
 }
 
-Result<bool> can_be_owner(db::Tx& tx) {
+} // namespace
+
+Result<bool> can_run_as_owner(db::Tx& tx, const std::string& schema) {
+  // Objects belong to crm_owner when the login may become it and it may create in the schema
+  // (a database migrated by another tool keeps its own ownership).
   CRM_TRY_ASSIGN(auto r, tx.exec("SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'crm_owner' "
-                                 "AND pg_has_role(current_user, oid, 'MEMBER')) AS ok"));
+                                 "AND pg_has_role(current_user, oid, 'MEMBER') "
+                                 "AND has_schema_privilege(oid, $1, 'CREATE')) AS ok",
+                                 {schema}));
   return r.get(0, "ok") == "t";
 }
+
+namespace {
 
 // Runs the up part of a transactional file and its state row in one transaction.
 Result<void> apply_transactional(db::Connection& c, const std::string& schema, const Migration& m,
@@ -89,7 +97,7 @@ Result<void> apply_transactional(db::Connection& c, const std::string& schema, c
                    {ms_text(m.lock_timeout), ms_text(m.statement_timeout), search_path_for(schema)}));
   bool as_owner = false;
   if (!m.run_as_login) {
-    CRM_TRY_ASSIGN(as_owner, can_be_owner(*tx));
+    CRM_TRY_ASSIGN(as_owner, can_run_as_owner(*tx, schema));
     if (as_owner) CRM_TRY(tx->exec("SET LOCAL ROLE crm_owner"));
   }
   if (auto r = tx->exec_script(m.up_sql); !r)
@@ -214,7 +222,7 @@ SchemaOutcome run_schema(db::Connection& c, const std::string& schema,
   }
   for (const Migration* m : *todo) {
     if (dry) {
-      dry->plan.push_back(schema + " " + m->version + " " + base(m->file) + " (" +
+      dry->plan.push_back((track == Track::global ? std::string("global") : schema) + " " + m->version + " " + base(m->file) + " (" +
                           (m->tx == TxMode::none ? "no transaction" : "transaction") + ")");
       o.applied.push_back(m->version);
       continue;

@@ -193,6 +193,10 @@ Result<void> provision_schema(db::Tx& tx, const MigrationSet& set, const std::st
 Result<std::string> new_file(const std::string& dir, Track track, const std::string& name,
                              TimePoint now);
 
+/// True when files may run as crm_owner in `schema` (the login can SET ROLE to it and it may create
+/// there); otherwise they run as the login role.
+Result<bool> can_run_as_owner(db::Tx& tx, const std::string& schema);
+
 /// Lock keys (namespace 0x43524d31, "CRM1").
 db::LockKey coordinator_key();
 db::LockKey schema_key(const std::string& schema);

@@ -113,9 +113,7 @@ Result<Plan> plan(db::Connection& c, const MigrationSet& set) {
 Result<void> provision_schema(db::Tx& tx, const MigrationSet& set, const std::string& schema) {
   static const std::regex k_concurrently(R"(\bconcurrently\b)", std::regex::icase);
   CRM_TRY(tx.exec("SELECT set_config('search_path', $1, true)", {db::quote_ident(schema) + ", public, crm"}));
-  CRM_TRY_ASSIGN(auto owner, tx.exec("SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'crm_owner' "
-                                     "AND pg_has_role(current_user, oid, 'MEMBER')) AS ok"));
-  bool as_owner = owner.get(0, "ok") == "t";
+  CRM_TRY_ASSIGN(bool as_owner, can_run_as_owner(tx, schema));
   for (const auto& m : set.tenant) {
     std::string sql = m.tx == TxMode::none ? std::regex_replace(m.up_sql, k_concurrently, "") : m.up_sql;
     if (as_owner && !m.run_as_login) CRM_TRY(tx.exec("SET LOCAL ROLE crm_owner"));

@@ -113,7 +113,7 @@ TEST(Cli, MigrateNewWritesFileFromClock) {
   ASSERT_EQ(r.code, 0) << r.err;
   std::string file = nlohmann::json::parse(r.out)["file"];
   EXPECT_TRUE(std::filesystem::exists(file));
-  EXPECT_NE(file.find("/tenant/20260922"), std::string::npos) << file; // FakeClock's date
+  EXPECT_NE(file.find("/tenant/20260921"), std::string::npos) << file; // FakeClock's date
   EXPECT_EQ(run({"migrate", "new", "Bad-Name", "--migrations-dir", dir.string()}).code, 2);
   std::filesystem::remove_all(dir);
 }
