@@ -1,11 +1,15 @@
 // The command tree: global flags, then one line per noun. `grep register_ cmd/root.cpp` shows it all.
 #include "cmd/app.hpp"
-#include "cmd/completion/completion.hpp"
-#include "cmd/config/config.hpp"
+#include "cmd/apikey/commands.hpp"
+#include "cmd/creds/commands.hpp"
+#include "cmd/tenant/commands.hpp"
+#include "cmd/user/commands.hpp"
+#include "cmd/completion/commands.hpp"
+#include "cmd/config/commands.hpp"
 #include "cmd/docs/gendocs.hpp"
-#include "cmd/doctor/doctor.hpp"
-#include "cmd/migrate/migrate.hpp"
-#include "cmd/version/version.hpp"
+#include "cmd/doctor/commands.hpp"
+#include "cmd/migrate/commands.hpp"
+#include "cmd/version/commands.hpp"
 
 namespace crm::cmd {
 
@@ -36,6 +40,10 @@ void build_root(CLI::App& root, Context& ctx, GlobalOptions& g) {
   register_doctor(root, ctx);
   register_completion(root, ctx);
   register_migrate(root, ctx);
+  register_tenant(root, ctx);
+  register_user(root, ctx);
+  register_apikey(root, ctx);
+  register_creds(root, ctx);
   register_gendocs(root, ctx);
 }
 

@@ -21,10 +21,34 @@ _crmctl() {
       "migrate verify") path="migrate verify" ;;
       "migrate repair") path="migrate repair" ;;
       "migrate new") path="migrate new" ;;
+      "tenant") path="tenant" ;;
+      "tenant create") path="tenant create" ;;
+      "tenant list") path="tenant list" ;;
+      "tenant show") path="tenant show" ;;
+      "tenant update") path="tenant update" ;;
+      "tenant suspend") path="tenant suspend" ;;
+      "tenant resume") path="tenant resume" ;;
+      "tenant delete") path="tenant delete" ;;
+      "tenant export") path="tenant export" ;;
+      "user") path="user" ;;
+      "user create") path="user create" ;;
+      "user list") path="user list" ;;
+      "user disable") path="user disable" ;;
+      "user import") path="user import" ;;
+      "apikey") path="apikey" ;;
+      "apikey create") path="apikey create" ;;
+      "apikey list") path="apikey list" ;;
+      "apikey revoke") path="apikey revoke" ;;
+      "creds") path="creds" ;;
+      "creds set") path="creds set" ;;
+      "creds list") path="creds list" ;;
+      "creds verify") path="creds verify" ;;
+      "creds delete") path="creds delete" ;;
+      "creds rotate-key") path="creds rotate-key" ;;
     esac
   done
   case "$path" in
-    "") words="version config doctor completion migrate --help --version --config --profile --db --output --tenant --dry-run --yes --verbose --quiet --log-format --no-color" ;;
+    "") words="version config doctor completion migrate tenant user apikey creds --help --version --config --profile --db --output --tenant --dry-run --yes --verbose --quiet --log-format --no-color" ;;
     "version") words="--help --help --version --config --profile --db --output --tenant --dry-run --yes --verbose --quiet --log-format --no-color" ;;
     "config") words="view validate profiles --help --help --version --config --profile --db --output --tenant --dry-run --yes --verbose --quiet --log-format --no-color" ;;
     "config view") words="--help --help --version --config --profile --db --output --tenant --dry-run --yes --verbose --quiet --log-format --no-color" ;;
@@ -40,6 +64,30 @@ _crmctl() {
     "migrate verify") words="--help --migrations-dir --lock-timeout --help --version --config --profile --db --output --tenant --dry-run --yes --verbose --quiet --log-format --no-color" ;;
     "migrate repair") words="--help --migrations-dir --lock-timeout --help --version --config --profile --db --output --tenant --dry-run --yes --verbose --quiet --log-format --no-color" ;;
     "migrate new") words="--help --migrations-dir --lock-timeout --track --help --version --config --profile --db --output --tenant --dry-run --yes --verbose --quiet --log-format --no-color" ;;
+    "tenant") words="create list show update suspend resume delete export --help --help --version --config --profile --db --output --tenant --dry-run --yes --verbose --quiet --log-format --no-color" ;;
+    "tenant create") words="--help --slug --isolation --timezone --currency --admin-email --admin-name --admin-password-stdin --cogs-per-minute --rate-per-minute --markup --free-minutes --rounding --settings --if-not-exists --migrations-dir --help --version --config --profile --db --output --tenant --dry-run --yes --verbose --quiet --log-format --no-color" ;;
+    "tenant list") words="--help --status --isolation --search --help --version --config --profile --db --output --tenant --dry-run --yes --verbose --quiet --log-format --no-color" ;;
+    "tenant show") words="--help --help --version --config --profile --db --output --tenant --dry-run --yes --verbose --quiet --log-format --no-color" ;;
+    "tenant update") words="--help --name --slug --timezone --currency --cogs-per-minute --rate-per-minute --markup --free-minutes --rounding --settings --help --version --config --profile --db --output --tenant --dry-run --yes --verbose --quiet --log-format --no-color" ;;
+    "tenant suspend") words="--help --help --version --config --profile --db --output --tenant --dry-run --yes --verbose --quiet --log-format --no-color" ;;
+    "tenant resume") words="--help --help --version --config --profile --db --output --tenant --dry-run --yes --verbose --quiet --log-format --no-color" ;;
+    "tenant delete") words="--help --purge --help --version --config --profile --db --output --tenant --dry-run --yes --verbose --quiet --log-format --no-color" ;;
+    "tenant export") words="--help --out --help --version --config --profile --db --output --tenant --dry-run --yes --verbose --quiet --log-format --no-color" ;;
+    "user") words="create list disable import --help --help --version --config --profile --db --output --tenant --dry-run --yes --verbose --quiet --log-format --no-color" ;;
+    "user create") words="--help --role --name --password-stdin --help --version --config --profile --db --output --tenant --dry-run --yes --verbose --quiet --log-format --no-color" ;;
+    "user list") words="--help --help --version --config --profile --db --output --tenant --dry-run --yes --verbose --quiet --log-format --no-color" ;;
+    "user disable") words="--help --help --version --config --profile --db --output --tenant --dry-run --yes --verbose --quiet --log-format --no-color" ;;
+    "user import") words="--help --help --version --config --profile --db --output --tenant --dry-run --yes --verbose --quiet --log-format --no-color" ;;
+    "apikey") words="create list revoke --help --help --version --config --profile --db --output --tenant --dry-run --yes --verbose --quiet --log-format --no-color" ;;
+    "apikey create") words="--help --name --scopes --expires --help --version --config --profile --db --output --tenant --dry-run --yes --verbose --quiet --log-format --no-color" ;;
+    "apikey list") words="--help --help --version --config --profile --db --output --tenant --dry-run --yes --verbose --quiet --log-format --no-color" ;;
+    "apikey revoke") words="--help --help --version --config --profile --db --output --tenant --dry-run --yes --verbose --quiet --log-format --no-color" ;;
+    "creds") words="set list verify delete rotate-key --help --help --version --config --profile --db --output --tenant --dry-run --yes --verbose --quiet --log-format --no-color" ;;
+    "creds set") words="--help --from-stdin --from-env --help --version --config --profile --db --output --tenant --dry-run --yes --verbose --quiet --log-format --no-color" ;;
+    "creds list") words="--help --help --version --config --profile --db --output --tenant --dry-run --yes --verbose --quiet --log-format --no-color" ;;
+    "creds verify") words="--help --help --version --config --profile --db --output --tenant --dry-run --yes --verbose --quiet --log-format --no-color" ;;
+    "creds delete") words="--help --help --version --config --profile --db --output --tenant --dry-run --yes --verbose --quiet --log-format --no-color" ;;
+    "creds rotate-key") words="--help --new-key-file --help --version --config --profile --db --output --tenant --dry-run --yes --verbose --quiet --log-format --no-color" ;;
   esac
   case "$path" in
     completion) words="bash zsh fish" ;;

@@ -66,4 +66,91 @@ complete -c crmctl -n '__fish_seen_subcommand_from new' -l migrations-dir
 complete -c crmctl -n '__fish_seen_subcommand_from new' -l lock-timeout
 complete -c crmctl -n '__fish_seen_subcommand_from new' -l track
 complete -c crmctl -n '__fish_seen_subcommand_from migrate' -l help
+complete -c crmctl -f -n '__fish_use_subcommand' -a tenant -d 'Provision and operate tenants (organizations)'
+complete -c crmctl -f -n '__fish_seen_subcommand_from tenant; and not __fish_seen_subcommand_from create list show update suspend resume delete export' -a create -d 'Provision a tenant completely, in one transaction'
+complete -c crmctl -n '__fish_seen_subcommand_from create' -l help
+complete -c crmctl -n '__fish_seen_subcommand_from create' -l slug
+complete -c crmctl -n '__fish_seen_subcommand_from create' -l isolation
+complete -c crmctl -n '__fish_seen_subcommand_from create' -l timezone
+complete -c crmctl -n '__fish_seen_subcommand_from create' -l currency
+complete -c crmctl -n '__fish_seen_subcommand_from create' -l admin-email
+complete -c crmctl -n '__fish_seen_subcommand_from create' -l admin-name
+complete -c crmctl -n '__fish_seen_subcommand_from create' -l admin-password-stdin
+complete -c crmctl -n '__fish_seen_subcommand_from create' -l cogs-per-minute
+complete -c crmctl -n '__fish_seen_subcommand_from create' -l rate-per-minute
+complete -c crmctl -n '__fish_seen_subcommand_from create' -l markup
+complete -c crmctl -n '__fish_seen_subcommand_from create' -l free-minutes
+complete -c crmctl -n '__fish_seen_subcommand_from create' -l rounding
+complete -c crmctl -n '__fish_seen_subcommand_from create' -l settings
+complete -c crmctl -n '__fish_seen_subcommand_from create' -l if-not-exists
+complete -c crmctl -n '__fish_seen_subcommand_from create' -l migrations-dir
+complete -c crmctl -f -n '__fish_seen_subcommand_from tenant; and not __fish_seen_subcommand_from create list show update suspend resume delete export' -a list -d 'List tenants'
+complete -c crmctl -n '__fish_seen_subcommand_from list' -l help
+complete -c crmctl -n '__fish_seen_subcommand_from list' -l status
+complete -c crmctl -n '__fish_seen_subcommand_from list' -l isolation
+complete -c crmctl -n '__fish_seen_subcommand_from list' -l search
+complete -c crmctl -f -n '__fish_seen_subcommand_from tenant; and not __fish_seen_subcommand_from create list show update suspend resume delete export' -a show -d 'Show a tenant with counts of numbers, agents, calls and users'
+complete -c crmctl -n '__fish_seen_subcommand_from show' -l help
+complete -c crmctl -f -n '__fish_seen_subcommand_from tenant; and not __fish_seen_subcommand_from create list show update suspend resume delete export' -a update -d 'Change a tenant's name, slug, timezone, currency, billing terms or settings'
+complete -c crmctl -n '__fish_seen_subcommand_from update' -l help
+complete -c crmctl -n '__fish_seen_subcommand_from update' -l name
+complete -c crmctl -n '__fish_seen_subcommand_from update' -l slug
+complete -c crmctl -n '__fish_seen_subcommand_from update' -l timezone
+complete -c crmctl -n '__fish_seen_subcommand_from update' -l currency
+complete -c crmctl -n '__fish_seen_subcommand_from update' -l cogs-per-minute
+complete -c crmctl -n '__fish_seen_subcommand_from update' -l rate-per-minute
+complete -c crmctl -n '__fish_seen_subcommand_from update' -l markup
+complete -c crmctl -n '__fish_seen_subcommand_from update' -l free-minutes
+complete -c crmctl -n '__fish_seen_subcommand_from update' -l rounding
+complete -c crmctl -n '__fish_seen_subcommand_from update' -l settings
+complete -c crmctl -f -n '__fish_seen_subcommand_from tenant; and not __fish_seen_subcommand_from create list show update suspend resume delete export' -a suspend -d 'Suspend a tenant: tenant-scoped commands and the daemon refuse it'
+complete -c crmctl -n '__fish_seen_subcommand_from suspend' -l help
+complete -c crmctl -f -n '__fish_seen_subcommand_from tenant; and not __fish_seen_subcommand_from create list show update suspend resume delete export' -a resume -d 'Resume a suspended tenant'
+complete -c crmctl -n '__fish_seen_subcommand_from resume' -l help
+complete -c crmctl -f -n '__fish_seen_subcommand_from tenant; and not __fish_seen_subcommand_from create list show update suspend resume delete export' -a delete -d 'Delete a tenant: soft by default, --purge removes its data'
+complete -c crmctl -n '__fish_seen_subcommand_from delete' -l help
+complete -c crmctl -n '__fish_seen_subcommand_from delete' -l purge
+complete -c crmctl -f -n '__fish_seen_subcommand_from tenant; and not __fish_seen_subcommand_from create list show update suspend resume delete export' -a export -d 'Export every tenant table as JSONL plus a manifest (portability, backup)'
+complete -c crmctl -n '__fish_seen_subcommand_from export' -l help
+complete -c crmctl -n '__fish_seen_subcommand_from export' -l out
+complete -c crmctl -n '__fish_seen_subcommand_from tenant' -l help
+complete -c crmctl -f -n '__fish_use_subcommand' -a user -d 'Users and their roles in a tenant'
+complete -c crmctl -f -n '__fish_seen_subcommand_from user; and not __fish_seen_subcommand_from create list disable import' -a create -d 'Create a user (or reuse one by email) and add it to a tenant'
+complete -c crmctl -n '__fish_seen_subcommand_from create' -l help
+complete -c crmctl -n '__fish_seen_subcommand_from create' -l role
+complete -c crmctl -n '__fish_seen_subcommand_from create' -l name
+complete -c crmctl -n '__fish_seen_subcommand_from create' -l password-stdin
+complete -c crmctl -f -n '__fish_seen_subcommand_from user; and not __fish_seen_subcommand_from create list disable import' -a list -d 'List a tenant's users'
+complete -c crmctl -n '__fish_seen_subcommand_from list' -l help
+complete -c crmctl -f -n '__fish_seen_subcommand_from user; and not __fish_seen_subcommand_from create list disable import' -a disable -d 'Disable a user's membership in a tenant'
+complete -c crmctl -n '__fish_seen_subcommand_from disable' -l help
+complete -c crmctl -f -n '__fish_seen_subcommand_from user; and not __fish_seen_subcommand_from create list disable import' -a import -d 'Import users from CSV (email,name,role) into a tenant, all or nothing'
+complete -c crmctl -n '__fish_seen_subcommand_from import' -l help
+complete -c crmctl -n '__fish_seen_subcommand_from user' -l help
+complete -c crmctl -f -n '__fish_use_subcommand' -a apikey -d 'Tenant API keys with scopes and expiry'
+complete -c crmctl -f -n '__fish_seen_subcommand_from apikey; and not __fish_seen_subcommand_from create list revoke' -a create -d 'Create an API key (the secret is printed once)'
+complete -c crmctl -n '__fish_seen_subcommand_from create' -l help
+complete -c crmctl -n '__fish_seen_subcommand_from create' -l name
+complete -c crmctl -n '__fish_seen_subcommand_from create' -l scopes
+complete -c crmctl -n '__fish_seen_subcommand_from create' -l expires
+complete -c crmctl -f -n '__fish_seen_subcommand_from apikey; and not __fish_seen_subcommand_from create list revoke' -a list -d 'List a tenant's API keys (prefixes only)'
+complete -c crmctl -n '__fish_seen_subcommand_from list' -l help
+complete -c crmctl -f -n '__fish_seen_subcommand_from apikey; and not __fish_seen_subcommand_from create list revoke' -a revoke -d 'Revoke an API key by prefix or id'
+complete -c crmctl -n '__fish_seen_subcommand_from revoke' -l help
+complete -c crmctl -n '__fish_seen_subcommand_from apikey' -l help
+complete -c crmctl -f -n '__fish_use_subcommand' -a creds -d 'The credentials vault: per-tenant provider credentials, encrypted at rest'
+complete -c crmctl -f -n '__fish_seen_subcommand_from creds; and not __fish_seen_subcommand_from set list verify delete rotate-key' -a set -d 'Store a tenant's provider credentials (twilio, elevenlabs, retell, google)'
+complete -c crmctl -n '__fish_seen_subcommand_from set' -l help
+complete -c crmctl -n '__fish_seen_subcommand_from set' -l from-stdin
+complete -c crmctl -n '__fish_seen_subcommand_from set' -l from-env
+complete -c crmctl -f -n '__fish_seen_subcommand_from creds; and not __fish_seen_subcommand_from set list verify delete rotate-key' -a list -d 'List a tenant's stored credentials (masked; never decrypted)'
+complete -c crmctl -n '__fish_seen_subcommand_from list' -l help
+complete -c crmctl -f -n '__fish_seen_subcommand_from creds; and not __fish_seen_subcommand_from set list verify delete rotate-key' -a verify -d 'Check stored credentials with the provider and record the result'
+complete -c crmctl -n '__fish_seen_subcommand_from verify' -l help
+complete -c crmctl -f -n '__fish_seen_subcommand_from creds; and not __fish_seen_subcommand_from set list verify delete rotate-key' -a delete -d 'Delete a tenant's credentials for one provider'
+complete -c crmctl -n '__fish_seen_subcommand_from delete' -l help
+complete -c crmctl -f -n '__fish_seen_subcommand_from creds; and not __fish_seen_subcommand_from set list verify delete rotate-key' -a rotate-key -d 'Re-encrypt every tenant's credentials under a new master key, in one transaction'
+complete -c crmctl -n '__fish_seen_subcommand_from rotate-key' -l help
+complete -c crmctl -n '__fish_seen_subcommand_from rotate-key' -l new-key-file
+complete -c crmctl -n '__fish_seen_subcommand_from creds' -l help
 complete -c crmctl -f -n '__fish_seen_subcommand_from completion' -a 'bash zsh fish'

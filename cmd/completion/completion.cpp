@@ -1,4 +1,4 @@
-#include "cmd/completion/completion.hpp"
+#include "cmd/completion/commands.hpp"
 #include "cmd/docs/generate.hpp"
 
 namespace crm::cmd {

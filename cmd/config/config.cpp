@@ -1,4 +1,4 @@
-#include "cmd/config/config.hpp"
+#include "cmd/config/commands.hpp"
 #include "core/mask.hpp"
 
 namespace crm::cmd {

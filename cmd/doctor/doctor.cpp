@@ -1,4 +1,4 @@
-#include "cmd/doctor/doctor.hpp"
+#include "cmd/doctor/commands.hpp"
 #include "ops/doctor.hpp"
 
 #include <filesystem>

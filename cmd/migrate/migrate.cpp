@@ -1,4 +1,4 @@
-#include "cmd/migrate/migrate.hpp"
+#include "cmd/migrate/commands.hpp"
 
 namespace crm::cmd {
 

@@ -1,8 +1,8 @@
 // Helpers shared by the migrate verbs (cmd layer only).
 #pragma once
 #include "cmd/app.hpp"
-#include "cmd/doctor/doctor.hpp"
-#include "cmd/migrate/migrate.hpp"
+#include "cmd/doctor/commands.hpp"
+#include "cmd/migrate/commands.hpp"
 #include "core/progress.hpp"
 #include "core/units.hpp"
 #include "migrate/migrate.hpp"

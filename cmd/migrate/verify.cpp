@@ -1,4 +1,4 @@
-#include "cmd/migrate/migrate.hpp"
+#include "cmd/migrate/commands.hpp"
 #include "cmd/migrate/support.hpp"
 
 namespace crm::cmd {

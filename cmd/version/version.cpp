@@ -1,4 +1,4 @@
-#include "cmd/version/version.hpp"
+#include "cmd/version/commands.hpp"
 
 namespace crm::cmd {
 

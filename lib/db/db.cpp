@@ -200,12 +200,25 @@ Result<std::unique_ptr<TenantTx>> Connection::tenant(const TenantScope& scope) {
     return {};
   });
   if (!r) return std::move(r).error();
-  CRM_TRY(tx->exec("SET LOCAL ROLE " + quote_ident(scope.app_role)));
-  CRM_TRY(tx->exec("SELECT set_config($1, $2, true)", {scope.guc, scope.org_id}));
-  if (scope.isolation == Isolation::schema && !scope.schema.empty())
-    CRM_TRY(tx->exec("SELECT set_config('search_path', $1, true)",
-                     {quote_ident(scope.schema) + ", public, crm"}));
+  CRM_TRY(enter_tenant(*tx, scope));
   return tx;
+}
+
+Result<void> enter_tenant(Tx& tx, const TenantScope& scope) {
+  CRM_TRY(tx.exec("SET LOCAL ROLE " + quote_ident(scope.app_role)));
+  std::string path = scope.isolation == Isolation::schema && !scope.schema.empty()
+                         ? quote_ident(scope.schema) + ", public, crm"
+                         : "public, crm";
+  CRM_TRY(tx.exec("SELECT set_config($1, $2, true), set_config('search_path', $3, true)",
+                  {scope.guc, scope.org_id, path}));
+  return {};
+}
+
+Result<void> leave_tenant(Tx& tx) {
+  CRM_TRY(tx.exec("RESET ROLE"));
+  CRM_TRY(tx.exec("SELECT set_config('app.current_org_id', '', true), "
+                  "set_config('search_path', 'public, crm', true)"));
+  return {};
 }
 
 // ---- Tx -----------------------------------------------------------------------------------

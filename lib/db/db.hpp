@@ -122,6 +122,12 @@ private:
   friend class Tx;
 };
 
+/// Switches an open (admin) transaction into a tenant's scope — the same role, GUC and search_path
+/// as a TenantTx — so one transaction can provision global rows and then write tenant rows under
+/// RLS. leave_tenant returns to the login role.
+Result<void> enter_tenant(Tx& tx, const TenantScope& scope);
+Result<void> leave_tenant(Tx& tx);
+
 /// Who holds an advisory lock (for "lock held" messages).
 struct LockHolder {
   int pid = 0;

@@ -6,7 +6,9 @@ CREATE TABLE memberships (
   org_id uuid NOT NULL REFERENCES public.organizations (id),
   user_id uuid NOT NULL REFERENCES public.users (id),
   role text NOT NULL CHECK (role IN ('admin', 'manager', 'employee', 'viewer')),
+  status text NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'disabled')),
   created_at timestamptz NOT NULL DEFAULT now(),
+  disabled_at timestamptz,
   PRIMARY KEY (org_id, user_id)
 );
 SELECT crm.enable_tenant_rls('memberships');

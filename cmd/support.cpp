@@ -1,0 +1,81 @@
+#include "cmd/support.hpp"
+#include "core/crypto.hpp"
+
+#include <filesystem>
+#include <iostream>
+#include <iterator>
+#include <termios.h>
+#include <unistd.h>
+
+namespace crm::cmd {
+
+tenant::Tenancy tenancy_of(Deps& d) {
+  tenant::Tenancy t;
+  if (auto s = d.settings(); s) {
+    t.app_role = (*s)->profile.app_role;
+    t.guc = (*s)->profile.guc;
+  }
+  return t;
+}
+
+tenant::Actor actor_of(Deps& d) {
+  auto u = d.env()("USER");
+  return {std::string("crmctl:") + (u && !u->empty() ? *u : "unknown")};
+}
+
+Result<tenant::TenantRef> resolve_tenant(Deps& d, const std::string& arg) {
+  std::string who = arg.empty() ? d.global().tenant : arg;
+  if (who.empty()) return make_error(ErrorKind::usage, "no tenant given: pass --tenant ID|SLUG");
+  CRM_TRY_ASSIGN(auto* c, d.db());
+  return tenant::resolve(*c, who);
+}
+
+std::string templates_dir(Deps& d) {
+  namespace fs = std::filesystem;
+  if (auto v = d.env()("CRMCTL_TEMPLATES_DIR"); v && !v->empty()) return *v;
+  std::error_code ec;
+  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  fs::path installed = exe.parent_path() / "../share/crmctl/templates";
+  if (!ec && fs::exists(installed / "tenant", ec)) return fs::weakly_canonical(installed, ec).string();
+  return (fs::path(CRM_SOURCE_DIR) / "templates").string();
+}
+
+Result<std::string> read_secret(Deps& d, const std::string& prompt) {
+  std::string line;
+  if (d.io().stdin_tty && isatty(0)) {
+    d.io().err << prompt << ": " << std::flush;
+    termios old{};
+    tcgetattr(0, &old);
+    termios quiet = old;
+    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+    tcsetattr(0, TCSANOW, &quiet);
+    std::getline(d.io().in, line);
+    tcsetattr(0, TCSANOW, &old);
+    d.io().err << "\n";
+  } else {
+    std::getline(d.io().in, line);
+  }
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  if (line.empty()) return make_error(ErrorKind::usage, "empty input on stdin: " + prompt);
+  return line;
+}
+
+std::string read_all_stdin(Deps& d) {
+  return std::string(std::istreambuf_iterator<char>(d.io().in), std::istreambuf_iterator<char>());
+}
+
+Result<std::optional<Decimal>> optional_decimal(const std::string& flag, const std::string& text) {
+  if (text.empty()) return std::optional<Decimal>{};
+  auto v = Decimal::parse(text);
+  if (!v) return make_error(ErrorKind::usage, flag + ": " + v.error().message);
+  return std::optional<Decimal>{*v};
+}
+
+Result<MasterKey> master_key(Deps& d) {
+  CRM_TRY_ASSIGN(const Settings* s, d.settings());
+  auto k = load_master_key(*s, d.env());
+  if (k) d.redactor().add(crypto::base64_encode(k->bytes)); // never printed, even by accident
+  return k;
+}
+
+} // namespace crm::cmd
