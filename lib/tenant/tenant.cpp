@@ -602,6 +602,7 @@ Result<nlohmann::json> remove(db::Connection& c, const TenantRef& t, bool purge,
   steps.push_back("delete number and agent routes, webhook inbox rows, the organization");
   out["steps"] = steps;
   if (dry_run) return out;
+  CRM_TRY_ASSIGN(auto public_tables, tenant_tables(c, "public"));
   CRM_TRY_ASSIGN(auto tx, c.admin());
   nlohmann::json deleted = nlohmann::json::object();
   if (t.isolation == db::Isolation::schema) {
@@ -609,7 +610,6 @@ Result<nlohmann::json> remove(db::Connection& c, const TenantRef& t, bool purge,
     CRM_TRY(tx->exec("DELETE FROM crm.schema_migrations WHERE schema_name = $1", {t.schema}));
   }
   // Row tenants' data, and anything a schema tenant left in the shared tables.
-  CRM_TRY_ASSIGN(auto public_tables, tenant_tables(c, "public"));
   for (const auto& tb : public_tables) {
     CRM_TRY_ASSIGN(auto d, tx->exec("DELETE FROM public." + db::quote_ident(tb) + " WHERE org_id = $1::uuid", {t.id}));
     if (d.affected) deleted[tb] = d.affected;

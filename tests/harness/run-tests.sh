@@ -4,6 +4,8 @@ set -uo pipefail
 build=${1:?usage: run-tests.sh BUILD_DIR}
 here=$(cd "$(dirname "$0")" && pwd)
 pgdir="$build/pg-test"
+"$here/node-deps.sh" "$build" || exit 1
+export CRMCTL_NODE_MODULES=$(cd "$build/node/node_modules" && pwd)
 "$here/pg.sh" start "$pgdir" || exit 1
 trap '"$here/pg.sh" stop "$pgdir"' EXIT
 export CRMCTL_TEST_DATABASE_URL=$(cat "$pgdir/url")
