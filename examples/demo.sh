@@ -11,7 +11,8 @@ PGDIR="$BUILD/pg-demo"
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 show() { printf '$ %s\n' "$*"; "$@"; }
 
-step "PostgreSQL: throwaway cluster under $PGDIR"
+step "PostgreSQL: a fresh throwaway cluster under $PGDIR"
+tests/harness/pg.sh stop "$PGDIR"
 tests/harness/pg.sh start "$PGDIR"
 export CRMCTL_DATABASE_URL=$(cat "$PGDIR/url")
 echo "database: $CRMCTL_DATABASE_URL"
@@ -58,9 +59,7 @@ show "$CRMCTL" -o table migrate plan
 show "$CRMCTL" -o table migrate up
 show "$CRMCTL" -o table migrate status
 
-if [ -f examples/demo-tenant.sh ]; then
-  . examples/demo-tenant.sh
-fi
+. examples/demo-tenant.sh
 
 step "Health"
 show "$CRMCTL" -o table doctor
