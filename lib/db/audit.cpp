@@ -4,8 +4,7 @@ namespace crm::db {
 namespace {
 const char* k_insert =
     "INSERT INTO public.audit_events (actor, org_id, action, target, arguments, outcome, error) "
-    "SELECT $1, nullif($2, '')::uuid, $3, $4, $5::jsonb, $6, nullif($7, '') "
-    "WHERE to_regclass('public.audit_events') IS NOT NULL";
+    "VALUES ($1, nullif($2, '')::uuid, $3, $4, $5::jsonb, $6, nullif($7, ''))";
 Params params(const AuditEvent& e) {
   return {e.actor, e.org_id, e.action, e.target, e.arguments_json, e.outcome, e.error};
 }

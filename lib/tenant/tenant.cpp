@@ -53,10 +53,16 @@ Status validate_name(const std::string& name) {
 }
 
 Status validate_timezone(db::Connection& c, const std::string& tz) {
-  CRM_TRY_ASSIGN(auto r, c.exec("SELECT EXISTS (SELECT 1 FROM pg_timezone_names WHERE name = $1) AS ok", {tz}));
-  if (r.get(0, "ok") != "t")
-    return make_error(ErrorKind::usage, "unknown timezone '" + tz +
-                                            "': use an IANA name such as Europe/London or America/New_York");
+  // IANA-shaped names only (no POSIX offsets such as "XYZ+3"), resolved by the server's own tz
+  // database. (pg_timezone_names would be authoritative too, but it reads every zone file per call.)
+  auto bad = make_error(ErrorKind::usage, "unknown timezone '" + tz +
+                                              "': use an IANA name such as Europe/London or America/New_York");
+  bool shaped = !tz.empty() && tz.size() < 64 && isalpha(static_cast<unsigned char>(tz[0]));
+  for (unsigned char ch : tz)
+    shaped = shaped && (isalnum(ch) || ch == '/' || ch == '_' || ch == '-' || ch == '+');
+  if (!shaped || (tz.find("+") != std::string::npos && tz.find('/') == std::string::npos)) return bad;
+  auto r = c.exec("SELECT (now() AT TIME ZONE $1) IS NOT NULL AS ok", {tz});
+  if (!r) return r.error().sqlstate == "22023" ? bad : std::move(r).error();
   return {};
 }
 
@@ -273,6 +279,22 @@ Result<CreateResult> create(db::Connection& c, const CreateSpec& spec, const mig
   ++trips;
   CRM_TRY(validate_timezone(c, spec.timezone));
   ++trips;
+
+  if (spec.isolation == db::Isolation::schema) {
+    // A new schema is created at the newest tenant version of `set`; the shared schema must be there too,
+    // or the fleet would hold schemas ahead of the database's own migrations.
+    nlohmann::json versions = nlohmann::json::array();
+    for (const auto& m : set.tenant)
+      if (!m.repeatable) versions.push_back(m.version);
+    CRM_TRY_ASSIGN(auto have, c.exec("SELECT count(*) AS n FROM crm.schema_migrations WHERE schema_name = 'public' "
+                                     "AND track = 'tenant' AND status = 'applied' "
+                                     "AND version IN (SELECT jsonb_array_elements_text($1::jsonb))",
+                                     {versions.dump()}));
+    ++trips;
+    if (std::stoul(have.get(0, "n")) < versions.size())
+      return make_error(ErrorKind::conflict, "the database is behind the tenant migrations in " + set.dir +
+                                                 ": run `crmctl migrate up` before creating schema tenants");
+  }
 
   // --- idempotency ------------------------------------------------------------------------------
   CRM_TRY_ASSIGN(auto existing, c.exec(
