@@ -98,4 +98,25 @@ expect_out "global 20260101000500 20260101000500_d.sql (transaction)"
 expect_out "CREATE TABLE d"
 CHECKS=$((CHECKS + 1))
 [ "$(sql "SELECT count(*) FROM pg_tables WHERE tablename = 'd'")" = 0 ] || fail "dry run executed SQL"
+
+# 7. SIGINT during a fan-out: workers finish what they hold, the run stops, exit 130; a rerun completes.
+cat >"$M/tenant/20260101000600_slow3.sql" <<'SQL'
+CREATE TABLE slow3 (org_id uuid NOT NULL);
+SELECT pg_sleep(0.1);
+SQL
+rm -f "$M/tenant/20260101000300_boom.sql" "$M/global/20260101000500_d.sql"
+"$CRMCTL" -q migrate up --migrations-dir "$M" --jobs 1 --allow-out-of-order >/dev/null 2>"$WORK/int.err" &
+P=$!
+sleep 1
+kill -INT $P
+wait $P
+RC=$?; ERR=$(cat "$WORK/int.err"); OUT=""
+expect_rc 130 "SIGINT"
+partial=$(sql "SELECT count(*) FROM crm.schema_migrations WHERE version = '20260101000600' AND status = 'applied'")
+CHECKS=$((CHECKS + 1))
+[ "$partial" -lt 41 ] || fail "interrupt should stop the fan-out early (applied $partial)"
+run -q migrate up --migrations-dir "$M" --jobs 2 --allow-out-of-order
+expect_rc 0 "rerun after SIGINT"
+CHECKS=$((CHECKS + 1))
+[ "$(sql "SELECT count(*) FROM crm.schema_migrations WHERE version = '20260101000600' AND status = 'applied'")" = 41 ] || fail "rerun completes"
 finish

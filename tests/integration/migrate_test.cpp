@@ -299,3 +299,56 @@ TEST_F(MigrateTest, DownRevertsOnlyDeclaredDownParts) {
   EXPECT_EQ(count(*c, "SELECT count(*) FROM pg_tables WHERE tablename = 'b'"), 0);
   EXPECT_EQ(count(*c, "SELECT count(*) FROM pg_tables WHERE tablename = 'a'"), 1);
 }
+
+TEST_F(MigrateTest, LockTimeoutIsRetriedWhenTheTableFreesUp) {
+  Fixture f("55p03");
+  f.write("global/20260101000000_orgs.sql", k_global + std::string("CREATE TABLE busy (x int);\n"));
+  ASSERT_EQ(up(f.dir).failed_count(), 0u);
+  f.write("global/20260101000100_alter.sql", "-- crmctl:lock_timeout=200ms\nALTER TABLE busy ADD COLUMN y int;\n");
+  auto blocker = db.connect();
+  ASSERT_TRUE(blocker->exec_script("BEGIN; LOCK TABLE busy IN ACCESS EXCLUSIVE MODE;"));
+  std::thread release([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    (void)blocker->exec_script("COMMIT");
+  });
+  auto set = *migrate::load_migrations(f.dir.string());
+  // Real sleeping here: the retry must outlast the blocker.
+  class Sleeping final : public Clock {
+  public:
+    TimePoint now() const override { return std::chrono::system_clock::now(); }
+    std::chrono::steady_clock::time_point steady_now() const override { return std::chrono::steady_clock::now(); }
+    void sleep_for(std::chrono::milliseconds d) override { std::this_thread::sleep_for(d); }
+  } real;
+  auto r = migrate::up(set, {}, factory(), real, {}, stop);
+  release.join();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->failed_count(), 0u) << r->schemas.front().error;
+  auto c = db.connect();
+  EXPECT_EQ(count(*c, "SELECT count(*) FROM information_schema.columns WHERE table_name = 'busy' AND column_name = 'y'"), 1);
+}
+
+TEST_F(MigrateTest, CanaryStopsTheRolloutAndTenantsSelectsASubset) {
+  Fixture f("canary");
+  f.write("global/20260101000000_orgs.sql", k_global);
+  f.write("tenant/20260101000000_a.sql", "CREATE TABLE a (org_id uuid NOT NULL);\n");
+  ASSERT_EQ(up(f.dir).failed_count(), 0u);
+  auto c = db.connect();
+  auto schemas = add_schema_tenants(*c, 8);
+  // --tenants: only two schemas (by schema name and by slug).
+  migrate::RunOptions only;
+  only.tenants = {schemas[0], "t5"};
+  auto sub = up(f.dir, only);
+  EXPECT_EQ(sub.applied_count(), 2u);
+  EXPECT_EQ(count(*c, "SELECT count(*) FROM pg_tables WHERE tablename = 'a' AND schemaname LIKE 'org\\_%'"), 2);
+  // --canary 2 with a file that fails in the first canary: the rest is never touched.
+  f.write("tenant/20260101000100_b.sql", "DO $$ BEGIN IF current_schema() = '" + schemas[1] +
+                                             "' THEN RAISE EXCEPTION 'canary fails'; END IF; END $$;\n");
+  migrate::RunOptions canary;
+  canary.canary = 2;
+  canary.stop_on_error = false;
+  canary.jobs = 1;
+  auto rep = up(f.dir, canary);
+  EXPECT_EQ(rep.failed_count(), 1u);
+  EXPECT_LE(rep.schemas.size(), 1u + 1u + 2u); // global, public, two canaries
+  EXPECT_EQ(count(*c, "SELECT count(*) FROM crm.schema_migrations WHERE version = '20260101000100'"), 3);
+}

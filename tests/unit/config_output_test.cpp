@@ -123,3 +123,42 @@ TEST(Output, TableCsvJsonYaml) {
   EXPECT_EQ(empty.str(), "(none)\n");
   EXPECT_FALSE(parse_format("xml"));
 }
+
+#include "core/log.hpp"
+#include "core/progress.hpp"
+#include "support/fakes.hpp"
+
+TEST(Logging, JsonLinesWithSecretsMasked) {
+  std::ostringstream sink;
+  auto red = std::make_shared<Redactor>();
+  red->add("sk_live_supersecret_9876");
+  Logger log(sink, LogLevel::info, LogFormat::json, red);
+  log.debug("hidden at info level");
+  log.info("calling with sk_live_supersecret_9876 to postgresql://u:pw12345@h/db");
+  auto j = nlohmann::json::parse(sink.str());
+  EXPECT_EQ(j["level"], "info");
+  std::string msg = j["msg"];
+  EXPECT_EQ(msg.find("supersecret"), std::string::npos);
+  EXPECT_EQ(msg.find("pw12345"), std::string::npos);
+  EXPECT_NE(msg.find("sk_\u20269876"), std::string::npos);
+  std::ostringstream text;
+  Logger t(text, LogLevel::warn, LogFormat::text, red);
+  t.info("not shown");
+  t.warn("shown");
+  EXPECT_EQ(text.str(), "crmctl: warning: shown\n");
+}
+
+TEST(Progress, DrawsOnlyOnATerminal) {
+  test::TestIO tio;
+  test::FakeClock clock;
+  Progress p(tio.io, clock, 10, "migrate");
+  p.update(2, 0, 1);
+  EXPECT_EQ(tio.err.str(), "");
+  clock.advance(std::chrono::milliseconds(4000));
+  EXPECT_EQ(p.line(4, 1, 2), "migrate [############............] 5/10 done 4 failed 1 running 2 pending 3 ETA 4s");
+  tio.io.stderr_tty = true;
+  p.update(4, 1, 2);
+  p.finish();
+  EXPECT_NE(tio.err.str().find("5/10"), std::string::npos);
+  EXPECT_EQ(tio.err.str().back(), '\n');
+}

@@ -1,0 +1,61 @@
+// Starts tests/sim (crm-sim) on a free loopback port for the lifetime of a test.
+#pragma once
+#include "core/crypto.hpp"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <csignal>
+#include <fcntl.h>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+#include <vector>
+
+namespace crm::test {
+
+class Simulator {
+public:
+  explicit Simulator(std::vector<std::string> accepts) {
+    m_port_file = (std::filesystem::temp_directory_path() / ("crm-sim-" + crypto::hex(crypto::random_bytes(6)))).string();
+    std::vector<std::string> args = {CRM_SIM_BINARY, "--port", "0", "--port-file", m_port_file};
+    for (auto& a : accepts) {
+      args.push_back("--accept");
+      args.push_back(a);
+    }
+    m_pid = fork();
+    if (m_pid == 0) {
+      std::vector<char*> argv;
+      for (auto& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      int devnull = ::open("/dev/null", O_WRONLY);
+      dup2(devnull, 1);
+      execv(argv[0], argv.data());
+      _exit(127);
+    }
+    for (int i = 0; i < 100 && m_port == 0; ++i) {
+      std::ifstream f(m_port_file);
+      if (f >> m_port) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    if (m_port == 0) ADD_FAILURE() << "crm-sim did not start";
+  }
+  ~Simulator() {
+    if (m_pid > 0) {
+      kill(m_pid, SIGTERM);
+      waitpid(m_pid, nullptr, 0);
+    }
+    std::filesystem::remove(m_port_file);
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(m_port); }
+
+private:
+  pid_t m_pid = -1;
+  int m_port = 0;
+  std::string m_port_file;
+};
+
+} // namespace crm::test
