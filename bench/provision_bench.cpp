@@ -13,7 +13,9 @@ namespace {
 class RealClock final : public crm::Clock {
 public:
   crm::TimePoint now() const override { return std::chrono::system_clock::now(); }
-  std::chrono::steady_clock::time_point steady_now() const override { return std::chrono::steady_clock::now(); }
+  std::chrono::steady_clock::time_point steady_now() const override {
+    return std::chrono::steady_clock::now();
+  }
   void sleep_for(std::chrono::milliseconds d) override { std::this_thread::sleep_for(d); }
 };
 } // namespace
@@ -29,7 +31,8 @@ int main(int argc, char** argv) {
   if (!set || !tmpl) return 1;
   RealClock clock;
   std::atomic<bool> stop{false};
-  auto up = crm::migrate::up(*set, {}, [&] { return crm::db::Connection::open(url); }, clock, {}, stop);
+  auto up = crm::migrate::up(
+      *set, {}, [&] { return crm::db::Connection::open(url); }, clock, {}, stop);
   if (!up || up->failed_count()) {
     std::fprintf(stderr, "migrate up failed\n");
     return 1;
@@ -45,10 +48,12 @@ int main(int argc, char** argv) {
     auto t0 = std::chrono::steady_clock::now();
     for (int i = 0; i < n; ++i) {
       crm::tenant::CreateSpec s;
-      s.name = std::string(mode == crm::db::Isolation::row ? "Row" : "Schema") + " Tenant " + std::to_string(i);
+      s.name = std::string(mode == crm::db::Isolation::row ? "Row" : "Schema") + " Tenant " +
+               std::to_string(i);
       s.isolation = mode;
       s.timezone = "Europe/London";
-      s.admin_email = "owner" + std::to_string(i) + (mode == crm::db::Isolation::row ? "@row" : "@schema") + ".example";
+      s.admin_email = "owner" + std::to_string(i) +
+                      (mode == crm::db::Isolation::row ? "@row" : "@schema") + ".example";
       s.cogs_per_minute = *crm::Decimal::parse("0.07");
       s.free_minutes = 100;
       s.tmpl = *tmpl;

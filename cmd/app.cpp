@@ -25,14 +25,13 @@ Result<const Settings*> Deps::settings() {
 
 Logger& Deps::log() {
   if (!m_log) {
-    LogLevel level = m_global.quiet ? LogLevel::error
+    LogLevel level = m_global.quiet          ? LogLevel::error
                      : m_global.verbose >= 2 ? LogLevel::debug
                      : m_global.verbose == 1 ? LogLevel::info
                                              : LogLevel::warn;
-    m_log = std::make_unique<Logger>(m_io.err, level,
-                                     m_global.log_format == "json" ? LogFormat::json
-                                                                   : LogFormat::text,
-                                     m_redactor);
+    m_log = std::make_unique<Logger>(
+        m_io.err, level, m_global.log_format == "json" ? LogFormat::json : LogFormat::text,
+        m_redactor);
   }
   return *m_log;
 }
@@ -87,7 +86,8 @@ Result<bool> Deps::confirm(const std::string& prompt) {
   if (m_global.yes) return true;
   if (!m_io.stdin_tty)
     return make_error(ErrorKind::usage,
-                      prompt + ": refusing without confirmation; stdin is not a terminal, pass --yes");
+                      prompt +
+                          ": refusing without confirmation; stdin is not a terminal, pass --yes");
   m_io.err << prompt << " [y/N] " << std::flush;
   std::string line;
   std::getline(m_io.in, line);
@@ -100,14 +100,19 @@ CLI::App* add_command(CLI::App& parent, Context& ctx, const std::string& name, C
   if (!doc.description.empty()) footer += "\n" + doc.description + "\n";
   if (!doc.examples.empty()) {
     footer += "\nExamples:\n";
-    for (const auto& e : doc.examples) footer += "  " + e + "\n";
+    for (const auto& e : doc.examples)
+      footer += "  " + e + "\n";
   }
   app->footer(footer);
   ctx.docs[app] = std::move(doc);
   return app;
 }
 
-const char* version_string() { return CRM_VERSION; }
-const char* git_sha() { return CRM_GIT_SHA; }
+const char* version_string() {
+  return CRM_VERSION;
+}
+const char* git_sha() {
+  return CRM_GIT_SHA;
+}
 
 } // namespace crm::cmd

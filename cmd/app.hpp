@@ -17,8 +17,12 @@
 #include <string>
 #include <vector>
 
-namespace crm::db { class Connection; }
-namespace crm::http { class Client; }
+namespace crm::db {
+class Connection;
+}
+namespace crm::http {
+class Client;
+}
 
 namespace crm::cmd {
 

@@ -32,8 +32,10 @@ int run_cli(const std::vector<std::string>& args, IO& io, Clock& clock, const En
     if (e.get_exit_code() == 0) { // --help, --version
       return root.exit(e, io.out, io.err);
     }
-    print_error(io.err, make_error(ErrorKind::usage, std::string(e.what()) + " (run with --help for usage)"),
-                global.output == "json", Redactor{});
+    print_error(
+        io.err,
+        make_error(ErrorKind::usage, std::string(e.what()) + " (run with --help for usage)"),
+        global.output == "json", Redactor{});
     return 2;
   }
   if (!ctx.selected) {
@@ -50,7 +52,8 @@ int run_cli(const std::vector<std::string>& args, IO& io, Clock& clock, const En
     }
     return interrupt.requested.load() ? 130 : 0;
   } catch (const std::exception& e) {
-    print_error(io.err, make_error(ErrorKind::unexpected, std::string("unexpected failure: ") + e.what()),
+    print_error(io.err,
+                make_error(ErrorKind::unexpected, std::string("unexpected failure: ") + e.what()),
                 global.output == "json", deps.redactor());
     return 1;
   }

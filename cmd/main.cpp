@@ -13,7 +13,8 @@ crm::cmd::Interrupt g_interrupt; // a signal handler can only reach process-wide
 
 extern "C" void on_sigint(int) {
   if (g_interrupt.cooperative.load() && !g_interrupt.requested.exchange(true)) {
-    static const char msg[] = "\ncrmctl: interrupt received, finishing in-flight work (again to abort)\n";
+    static const char msg[] =
+        "\ncrmctl: interrupt received, finishing in-flight work (again to abort)\n";
     (void)!write(2, msg, sizeof msg - 1);
     return;
   }
@@ -28,7 +29,8 @@ int main(int argc, char** argv) {
   std::signal(SIGINT, on_sigint);
   std::signal(SIGPIPE, SIG_IGN);
   std::ios::sync_with_stdio(false);
-  crm::IO io{std::cin, std::cout, std::cerr, isatty(0) == 1, isatty(1) == 1, isatty(2) == 1, isatty(1) == 1};
+  crm::IO io{std::cin,       std::cout,      std::cerr,     isatty(0) == 1,
+             isatty(1) == 1, isatty(2) == 1, isatty(1) == 1};
   crm::cmd::SystemClock clock;
   crm::EnvLookup env = [](const std::string& k) -> std::optional<std::string> {
     const char* v = std::getenv(k.c_str());

@@ -1,14 +1,15 @@
-// The command tree: global flags, then one line per noun. `grep register_ cmd/root.cpp` shows it all.
-#include "cmd/app.hpp"
+// The command tree: global flags, then one line per noun. `grep register_ cmd/root.cpp` shows it
+// all.
 #include "cmd/apikey/commands.hpp"
-#include "cmd/creds/commands.hpp"
-#include "cmd/tenant/commands.hpp"
-#include "cmd/user/commands.hpp"
+#include "cmd/app.hpp"
 #include "cmd/completion/commands.hpp"
 #include "cmd/config/commands.hpp"
+#include "cmd/creds/commands.hpp"
 #include "cmd/docs/gendocs.hpp"
 #include "cmd/doctor/commands.hpp"
 #include "cmd/migrate/commands.hpp"
+#include "cmd/tenant/commands.hpp"
+#include "cmd/user/commands.hpp"
 #include "cmd/version/commands.hpp"
 
 namespace crm::cmd {
@@ -19,11 +20,15 @@ void build_root(CLI::App& root, Context& ctx, GlobalOptions& g) {
               "Exit codes: 0 ok, 1 unexpected, 2 usage, 3 not found, 4 conflict, 5 findings, "
               "6 provider, 7 database, 8 partial, 10 config, 130 interrupted.\n");
   root.set_version_flag("--version", std::string("crmctl ") + version_string());
-  root.add_option("--config", g.config_path, "Config file (default $CRMCTL_CONFIG, "
-                                             "$XDG_CONFIG_HOME/crmctl/config.yaml, /etc/crmctl/config.yaml)");
-  root.add_option("--profile", g.profile, "Profile in the config file (default $CRMCTL_PROFILE, then default_profile)");
-  root.add_option("--db", g.db_url, "PostgreSQL URL (overrides $CRMCTL_DATABASE_URL, $DATABASE_URL, the profile)");
-  root.add_option("-o,--output", g.output, "Output format: table|json|yaml|csv (default table on a TTY, json otherwise)")
+  root.add_option("--config", g.config_path,
+                  "Config file (default $CRMCTL_CONFIG, "
+                  "$XDG_CONFIG_HOME/crmctl/config.yaml, /etc/crmctl/config.yaml)");
+  root.add_option("--profile", g.profile,
+                  "Profile in the config file (default $CRMCTL_PROFILE, then default_profile)");
+  root.add_option("--db", g.db_url,
+                  "PostgreSQL URL (overrides $CRMCTL_DATABASE_URL, $DATABASE_URL, the profile)");
+  root.add_option("-o,--output", g.output,
+                  "Output format: table|json|yaml|csv (default table on a TTY, json otherwise)")
       ->check(CLI::IsMember({"table", "json", "yaml", "csv"}));
   root.add_option("--tenant", g.tenant, "Target tenant: UUID or slug");
   root.add_flag("--dry-run", g.dry_run, "Print the plan, change nothing");

@@ -36,7 +36,8 @@ std::string templates_dir(Deps& d) {
   std::error_code ec;
   fs::path exe = fs::read_symlink("/proc/self/exe", ec);
   fs::path installed = exe.parent_path() / "../share/crmctl/templates";
-  if (!ec && fs::exists(installed / "tenant", ec)) return fs::weakly_canonical(installed, ec).string();
+  if (!ec && fs::exists(installed / "tenant", ec))
+    return fs::weakly_canonical(installed, ec).string();
   return (fs::path(CRM_SOURCE_DIR) / "templates").string();
 }
 

@@ -15,7 +15,8 @@ tenant::Tenancy tenancy_of(Deps& d);
 tenant::Actor actor_of(Deps& d);
 /// Resolves `arg` (or the global --tenant when `arg` is empty) to a tenant, UUID-first.
 Result<tenant::TenantRef> resolve_tenant(Deps& d, const std::string& arg);
-/// The templates directory: $CRMCTL_TEMPLATES_DIR, then <exe>/../share/crmctl/templates, then the source tree.
+/// The templates directory: $CRMCTL_TEMPLATES_DIR, then <exe>/../share/crmctl/templates, then the
+/// source tree.
 std::string templates_dir(Deps& d);
 /// Reads one secret line from stdin (no echo on a terminal, prompting on stderr).
 Result<std::string> read_secret(Deps& d, const std::string& prompt);

@@ -3,9 +3,13 @@
 #include "cmd/app.hpp"
 
 namespace crm::cmd {
-struct ApikeyCreateOptions { std::string name, scopes, expires; };
+struct ApikeyCreateOptions {
+  std::string name, scopes, expires;
+};
 struct ApikeyListOptions {};
-struct ApikeyRevokeOptions { std::string key; };
+struct ApikeyRevokeOptions {
+  std::string key;
+};
 void register_apikey(CLI::App& root, Context& ctx);
 void register_apikey_create(CLI::App& noun, Context& ctx);
 void register_apikey_list(CLI::App& noun, Context& ctx);

@@ -6,8 +6,9 @@ namespace crm::cmd {
 
 void register_apikey_list(CLI::App& noun, Context& ctx) {
   auto o = std::make_shared<ApikeyListOptions>();
-  auto* app = add_command(noun, ctx, "list", {"List a tenant's API keys (prefixes only)", "",
-                                              {"crmctl apikey list --tenant acme"}});
+  auto* app = add_command(
+      noun, ctx, "list",
+      {"List a tenant's API keys (prefixes only)", "", {"crmctl apikey list --tenant acme"}});
   on_run(app, ctx, o, run_apikey_list);
 }
 

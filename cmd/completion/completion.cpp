@@ -6,13 +6,13 @@ namespace crm::cmd {
 void register_completion(CLI::App& root, Context& ctx) {
   auto opts = std::make_shared<CompletionOptions>();
   opts->root = &root;
-  auto* app = add_command(root, ctx, "completion",
-                          {"Print a shell completion script (bash, zsh, fish)",
-                           "Writes the completion script for the shell to stdout. The same scripts "
-                           "are checked in under completions/.",
-                           {"source <(crmctl completion bash)",
-                            "crmctl completion zsh > \"${fpath[1]}/_crmctl\"",
-                            "crmctl completion fish > ~/.config/fish/completions/crmctl.fish"}});
+  auto* app = add_command(
+      root, ctx, "completion",
+      {"Print a shell completion script (bash, zsh, fish)",
+       "Writes the completion script for the shell to stdout. The same scripts "
+       "are checked in under completions/.",
+       {"source <(crmctl completion bash)", "crmctl completion zsh > \"${fpath[1]}/_crmctl\"",
+        "crmctl completion fish > ~/.config/fish/completions/crmctl.fish"}});
   app->add_option("shell", opts->shell, "bash, zsh or fish")
       ->required()
       ->check(CLI::IsMember({"bash", "zsh", "fish"}));

@@ -19,13 +19,13 @@ Result<ConfigFile> current_file(Deps& d) {
 } // namespace
 
 void register_config(CLI::App& root, Context& ctx) {
-  auto* noun = add_command(root, ctx, "config",
-                           {"Show and check configuration",
-                            "Config values come from flags, then the environment, then the "
-                            "profile, then defaults. Secrets in the file are references "
-                            "(env:NAME, file:PATH), never literals.",
-                            {"crmctl config view", "crmctl config validate",
-                             "crmctl config profiles -o json"}});
+  auto* noun = add_command(
+      root, ctx, "config",
+      {"Show and check configuration",
+       "Config values come from flags, then the environment, then the "
+       "profile, then defaults. Secrets in the file are references "
+       "(env:NAME, file:PATH), never literals.",
+       {"crmctl config view", "crmctl config validate", "crmctl config profiles -o json"}});
   noun->require_subcommand(1);
   auto v = std::make_shared<ConfigViewOptions>();
   on_run(add_command(*noun, ctx, "view",
@@ -35,16 +35,16 @@ void register_config(CLI::App& root, Context& ctx) {
                       {"crmctl config view", "crmctl --profile prod config view -o yaml"}}),
          ctx, v, run_config_view);
   auto val = std::make_shared<ConfigValidateOptions>();
-  on_run(add_command(*noun, ctx, "validate",
-                     {"Check the config file for literal secrets, permissions and broken references",
-                      "Exits 10 when the file has errors; warnings (a literal secret, a file "
-                      "readable by group or others, an unset env reference) are listed.",
-                      {"crmctl config validate", "crmctl --config ./crmctl.yaml config validate"}}),
-         ctx, val, run_config_validate);
+  on_run(
+      add_command(*noun, ctx, "validate",
+                  {"Check the config file for literal secrets, permissions and broken references",
+                   "Exits 10 when the file has errors; warnings (a literal secret, a file "
+                   "readable by group or others, an unset env reference) are listed.",
+                   {"crmctl config validate", "crmctl --config ./crmctl.yaml config validate"}}),
+      ctx, val, run_config_validate);
   auto p = std::make_shared<ConfigProfilesOptions>();
   on_run(add_command(*noun, ctx, "profiles",
-                     {"List the profiles of the config file", "",
-                      {"crmctl config profiles"}}),
+                     {"List the profiles of the config file", "", {"crmctl config profiles"}}),
          ctx, p, run_config_profiles);
 }
 
@@ -54,20 +54,22 @@ Result<void> run_config_view(const ConfigViewOptions&, Deps& d) {
   nlohmann::json providers = nlohmann::json::object();
   for (const auto& [name, pc] : p.providers) {
     nlohmann::json j = {{"base_url", pc.base_url}};
-    for (const auto& [k, v] : pc.values) j[k] = shown(k, v);
+    for (const auto& [k, v] : pc.values)
+      j[k] = shown(k, v);
     providers[name] = j;
   }
-  nlohmann::json out = {
-      {"config_file", s->config_path.empty() ? nlohmann::json(nullptr) : nlohmann::json(s->config_path)},
-      {"profile", s->profile_name.empty() ? nlohmann::json(nullptr) : nlohmann::json(s->profile_name)},
-      {"database_url", mask_url_password(s->database_url)},
-      {"database_url_source", s->database_url_source},
-      {"master_key", shown("master_key", p.master_key)},
-      {"production", p.production},
-      {"webhook_base_url", p.webhook_base_url},
-      {"app_role", p.app_role},
-      {"guc", p.guc},
-      {"providers", providers}};
+  nlohmann::json out = {{"config_file", s->config_path.empty() ? nlohmann::json(nullptr)
+                                                               : nlohmann::json(s->config_path)},
+                        {"profile", s->profile_name.empty() ? nlohmann::json(nullptr)
+                                                            : nlohmann::json(s->profile_name)},
+                        {"database_url", mask_url_password(s->database_url)},
+                        {"database_url_source", s->database_url_source},
+                        {"master_key", shown("master_key", p.master_key)},
+                        {"production", p.production},
+                        {"webhook_base_url", p.webhook_base_url},
+                        {"app_role", p.app_role},
+                        {"guc", p.guc},
+                        {"providers", providers}};
   d.print(out);
   return {};
 }
@@ -76,8 +78,9 @@ Result<void> run_config_validate(const ConfigValidateOptions&, Deps& d) {
   auto path = find_config_path(d.global().config_path, d.env());
   nlohmann::json findings = nlohmann::json::array();
   if (!path) {
-    findings.push_back({{"level", "warning"},
-                        {"message", "no config file found: crmctl uses flags and environment only"}});
+    findings.push_back(
+        {{"level", "warning"},
+         {"message", "no config file found: crmctl uses flags and environment only"}});
     d.print(findings, {{"level", "message"}});
     return {};
   }

@@ -3,11 +3,20 @@
 #include "cmd/app.hpp"
 
 namespace crm::cmd {
-struct CredsSetOptions { std::string provider; bool from_stdin = false, from_env = false; };
+struct CredsSetOptions {
+  std::string provider;
+  bool from_stdin = false, from_env = false;
+};
 struct CredsListOptions {};
-struct CredsVerifyOptions { std::string provider; };
-struct CredsDeleteOptions { std::string provider; };
-struct CredsRotateOptions { std::string new_key_file; };
+struct CredsVerifyOptions {
+  std::string provider;
+};
+struct CredsDeleteOptions {
+  std::string provider;
+};
+struct CredsRotateOptions {
+  std::string new_key_file;
+};
 void register_creds(CLI::App& root, Context& ctx);
 void register_creds_set(CLI::App& noun, Context& ctx);
 void register_creds_list(CLI::App& noun, Context& ctx);

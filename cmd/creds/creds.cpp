@@ -6,10 +6,14 @@ void register_creds(CLI::App& root, Context& ctx) {
   auto* noun = add_command(
       root, ctx, "creds",
       {"The credentials vault: per-tenant provider credentials, encrypted at rest",
-       "AES-256-GCM under the master key (CRMCTL_MASTER_KEY, CRMCTL_MASTER_KEY_FILE or the profile's master_key), "
-       "a random nonce per value and a key id per row. Values come from stdin or the environment, never argv, "
-       "and are masked in every output. Vapi is a platform key in the profile, never a tenant credential.",
-       {"printf 'account_sid=AC...\\nauth_token=...\\n' | crmctl creds set --tenant acme twilio --from-stdin",
+       "AES-256-GCM under the master key (CRMCTL_MASTER_KEY, CRMCTL_MASTER_KEY_FILE or the "
+       "profile's master_key), "
+       "a random nonce per value and a key id per row. Values come from stdin or the environment, "
+       "never argv, "
+       "and are masked in every output. Vapi is a platform key in the profile, never a tenant "
+       "credential.",
+       {"printf 'account_sid=AC...\\nauth_token=...\\n' | crmctl creds set --tenant acme twilio "
+        "--from-stdin",
         "crmctl creds list --tenant acme", "crmctl creds verify --tenant acme",
         "CRMCTL_NEW_MASTER_KEY=$(openssl rand -base64 32) crmctl creds rotate-key --yes"}});
   noun->require_subcommand(1);

@@ -6,8 +6,10 @@ namespace crm::cmd {
 
 void register_creds_delete(CLI::App& noun, Context& ctx) {
   auto o = std::make_shared<CredsDeleteOptions>();
-  auto* app = add_command(noun, ctx, "delete", {"Delete a tenant's credentials for one provider", "",
-                                                {"crmctl creds delete --tenant acme retell --yes"}});
+  auto* app = add_command(noun, ctx, "delete",
+                          {"Delete a tenant's credentials for one provider",
+                           "",
+                           {"crmctl creds delete --tenant acme retell --yes"}});
   app->add_option("provider", o->provider, "twilio, elevenlabs, retell or google")->required();
   on_run(app, ctx, o, run_creds_delete);
 }
@@ -15,11 +17,13 @@ void register_creds_delete(CLI::App& noun, Context& ctx) {
 Result<void> run_creds_delete(const CredsDeleteOptions& o, Deps& d) {
   CRM_TRY_ASSIGN(auto t, resolve_tenant(d, ""));
   if (!d.global().dry_run) {
-    CRM_TRY_ASSIGN(bool yes, d.confirm("delete " + o.provider + " credentials of '" + t.slug + "'"));
+    CRM_TRY_ASSIGN(bool yes,
+                   d.confirm("delete " + o.provider + " credentials of '" + t.slug + "'"));
     if (!yes) return make_error(ErrorKind::usage, "not confirmed; nothing deleted");
   }
   CRM_TRY_ASSIGN(auto* c, d.db());
-  CRM_TRY_ASSIGN(auto j, tenant::delete_credentials(*c, t, tenancy_of(d), o.provider, actor_of(d), d.global().dry_run));
+  CRM_TRY_ASSIGN(auto j, tenant::delete_credentials(*c, t, tenancy_of(d), o.provider, actor_of(d),
+                                                    d.global().dry_run));
   d.print(j);
   return {};
 }

@@ -6,8 +6,10 @@ namespace crm::cmd {
 
 void register_creds_list(CLI::App& noun, Context& ctx) {
   auto o = std::make_shared<CredsListOptions>();
-  auto* app = add_command(noun, ctx, "list", {"List a tenant's stored credentials (masked; never decrypted)", "",
-                                              {"crmctl creds list --tenant acme -o json"}});
+  auto* app = add_command(noun, ctx, "list",
+                          {"List a tenant's stored credentials (masked; never decrypted)",
+                           "",
+                           {"crmctl creds list --tenant acme -o json"}});
   on_run(app, ctx, o, run_creds_list);
 }
 
@@ -18,10 +20,12 @@ Result<void> run_creds_list(const CredsListOptions&, Deps& d) {
   if (d.format() == Format::table)
     for (auto& row : j) {
       std::string s;
-      for (auto& [k, v] : row["values"].items()) s += (s.empty() ? "" : " ") + k + "=" + v.get<std::string>();
+      for (auto& [k, v] : row["values"].items())
+        s += (s.empty() ? "" : " ") + k + "=" + v.get<std::string>();
       row["values"] = s;
     }
-  d.print(j, {{"provider", "values", "key_id", "last_verified_at", "verification_error", "updated_at"}});
+  d.print(j, {{"provider", "values", "key_id", "last_verified_at", "verification_error",
+               "updated_at"}});
   return {};
 }
 

@@ -9,10 +9,13 @@ void register_creds_set(CLI::App& noun, Context& ctx) {
   auto* app = add_command(
       noun, ctx, "set",
       {"Store a tenant's provider credentials (twilio, elevenlabs, retell, google)",
-       "Fields: twilio account_sid + auth_token; elevenlabs api_key; retell api_key; google client_id + "
-       "client_secret + refresh_token. --from-stdin takes a JSON object or KEY=VALUE lines; --from-env reads "
+       "Fields: twilio account_sid + auth_token; elevenlabs api_key; retell api_key; google "
+       "client_id + "
+       "client_secret + refresh_token. --from-stdin takes a JSON object or KEY=VALUE lines; "
+       "--from-env reads "
        "PROVIDER_FIELD variables (TWILIO_AUTH_TOKEN, ...).",
-       {"printf 'account_sid=AC...\\nauth_token=...\\n' | crmctl creds set --tenant acme twilio --from-stdin",
+       {"printf 'account_sid=AC...\\nauth_token=...\\n' | crmctl creds set --tenant acme twilio "
+        "--from-stdin",
         "ELEVENLABS_API_KEY=sk_... crmctl creds set --tenant acme elevenlabs --from-env"}});
   app->add_option("provider", o->provider, "twilio, elevenlabs, retell or google")->required();
   auto* s = app->add_flag("--from-stdin", o->from_stdin, "Read the values from stdin");
@@ -23,7 +26,9 @@ void register_creds_set(CLI::App& noun, Context& ctx) {
 
 Result<void> run_creds_set(const CredsSetOptions& o, Deps& d) {
   if (!o.from_stdin && !o.from_env)
-    return make_error(ErrorKind::usage, "pass --from-stdin or --from-env: credentials are never taken from arguments");
+    return make_error(
+        ErrorKind::usage,
+        "pass --from-stdin or --from-env: credentials are never taken from arguments");
   tenant::Values v;
   if (o.from_stdin) {
     std::string text = read_all_stdin(d);
@@ -31,12 +36,13 @@ Result<void> run_creds_set(const CredsSetOptions& o, Deps& d) {
   } else {
     CRM_TRY_ASSIGN(v, tenant::credential_from_env(o.provider, d.env()));
   }
-  for (const auto& [k, val] : v) d.redactor().add(val);
+  for (const auto& [k, val] : v)
+    d.redactor().add(val);
   CRM_TRY_ASSIGN(auto key, master_key(d));
   CRM_TRY_ASSIGN(auto t, resolve_tenant(d, ""));
   CRM_TRY_ASSIGN(auto* c, d.db());
-  CRM_TRY_ASSIGN(auto j, tenant::set_credentials(*c, t, tenancy_of(d), o.provider, v, key, actor_of(d),
-                                                 d.global().dry_run));
+  CRM_TRY_ASSIGN(auto j, tenant::set_credentials(*c, t, tenancy_of(d), o.provider, v, key,
+                                                 actor_of(d), d.global().dry_run));
   d.print(j);
   return {};
 }

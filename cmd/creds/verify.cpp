@@ -1,17 +1,18 @@
+#include "providers/verify.hpp"
 #include "cmd/creds/commands.hpp"
 #include "cmd/support.hpp"
-#include "providers/verify.hpp"
 #include "tenant/vault.hpp"
 
 namespace crm::cmd {
 
 void register_creds_verify(CLI::App& noun, Context& ctx) {
   auto o = std::make_shared<CredsVerifyOptions>();
-  auto* app = add_command(noun, ctx, "verify",
-                          {"Check stored credentials with the provider and record the result",
-                           "Records last_verified_at, or the provider's reason in verification_error. Exit 10 when a "
-                           "provider rejects the credentials, 6 when it cannot be reached.",
-                           {"crmctl creds verify --tenant acme", "crmctl creds verify --tenant acme twilio"}});
+  auto* app = add_command(
+      noun, ctx, "verify",
+      {"Check stored credentials with the provider and record the result",
+       "Records last_verified_at, or the provider's reason in verification_error. Exit 10 when a "
+       "provider rejects the credentials, 6 when it cannot be reached.",
+       {"crmctl creds verify --tenant acme", "crmctl creds verify --tenant acme twilio"}});
   app->add_option("provider", o->provider, "One provider (default: all stored)");
   on_run(app, ctx, o, run_creds_verify);
 }
@@ -23,10 +24,12 @@ Result<void> run_creds_verify(const CredsVerifyOptions& o, Deps& d) {
   CRM_TRY_ASSIGN(auto* c, d.db());
   auto base = [s](const std::string& p) {
     auto it = s->profile.providers.find(p);
-    return it != s->profile.providers.end() && !it->second.base_url.empty() ? it->second.base_url
-                                                                            : providers::default_base_url(p);
+    return it != s->profile.providers.end() && !it->second.base_url.empty()
+               ? it->second.base_url
+               : providers::default_base_url(p);
   };
-  CRM_TRY_ASSIGN(auto rep, tenant::verify_stored(*c, t, tenancy_of(d), o.provider, key, d.http(), base, actor_of(d)));
+  CRM_TRY_ASSIGN(auto rep, tenant::verify_stored(*c, t, tenancy_of(d), o.provider, key, d.http(),
+                                                 base, actor_of(d)));
   d.print(rep.results, {{"provider", "ok", "error"}});
   if (rep.failure) return *rep.failure;
   return {};

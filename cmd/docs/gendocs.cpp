@@ -30,9 +30,12 @@ Result<void> run_gendocs(const GendocsOptions& o, Deps& d) {
   };
   for (const auto& [name, text] : man_pages(*o.root, *o.ctx))
     CRM_TRY(write(fs::path(o.out_dir) / "man" / name, text));
-  CRM_TRY(write(fs::path(o.out_dir) / "completions" / "crmctl.bash", completion_script(*o.root, "bash")));
-  CRM_TRY(write(fs::path(o.out_dir) / "completions" / "_crmctl", completion_script(*o.root, "zsh")));
-  CRM_TRY(write(fs::path(o.out_dir) / "completions" / "crmctl.fish", completion_script(*o.root, "fish")));
+  CRM_TRY(write(fs::path(o.out_dir) / "completions" / "crmctl.bash",
+                completion_script(*o.root, "bash")));
+  CRM_TRY(
+      write(fs::path(o.out_dir) / "completions" / "_crmctl", completion_script(*o.root, "zsh")));
+  CRM_TRY(write(fs::path(o.out_dir) / "completions" / "crmctl.fish",
+                completion_script(*o.root, "fish")));
   d.notice("wrote man pages and completions under " + o.out_dir);
   return {};
 }

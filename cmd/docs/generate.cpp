@@ -11,7 +11,9 @@ struct Node {
   const CLI::App* app;
 };
 
-bool hidden(const CLI::App* a) { return a->get_group().empty(); }
+bool hidden(const CLI::App* a) {
+  return a->get_group().empty();
+}
 
 std::vector<const CLI::App*> visible_subs(const CLI::App* a) {
   std::vector<const CLI::App*> out;
@@ -32,30 +34,37 @@ std::vector<std::string> flags_of(const CLI::App* a) {
   std::vector<std::string> out;
   for (const auto* o : a->get_options()) {
     if (o->get_positional() && o->get_lnames().empty() && o->get_snames().empty()) continue;
-    for (const auto& l : o->get_lnames()) out.push_back("--" + l);
+    for (const auto& l : o->get_lnames())
+      out.push_back("--" + l);
   }
   return out;
 }
 
 std::string join(const std::vector<std::string>& v, const std::string& sep) {
   std::string s;
-  for (const auto& x : v) s += (s.empty() ? "" : sep) + x;
+  for (const auto& x : v)
+    s += (s.empty() ? "" : sep) + x;
   return s;
 }
 
 std::string words_for(const CLI::App* a) {
   std::vector<std::string> w;
-  for (const auto* s : visible_subs(a)) w.push_back(s->get_name());
-  for (const auto& f : flags_of(a)) w.push_back(f);
+  for (const auto* s : visible_subs(a))
+    w.push_back(s->get_name());
+  for (const auto& f : flags_of(a))
+    w.push_back(f);
   return join(w, " ");
 }
 
 std::string roff_escape(const std::string& s) {
   std::string o;
   for (char c : s) {
-    if (c == '\\') o += "\\e";
-    else if (c == '-') o += "\\-";
-    else o.push_back(c);
+    if (c == '\\')
+      o += "\\e";
+    else if (c == '-')
+      o += "\\-";
+    else
+      o.push_back(c);
   }
   if (!o.empty() && (o[0] == '.' || o[0] == '\'')) o = "\\&" + o;
   return o;
@@ -63,8 +72,10 @@ std::string roff_escape(const std::string& s) {
 
 std::string option_synopsis(const CLI::Option* o) {
   std::string names;
-  for (const auto& s : o->get_snames()) names += (names.empty() ? "-" : ", -") + s;
-  for (const auto& l : o->get_lnames()) names += (names.empty() ? "--" : ", --") + l;
+  for (const auto& s : o->get_snames())
+    names += (names.empty() ? "-" : ", -") + s;
+  for (const auto& l : o->get_lnames())
+    names += (names.empty() ? "--" : ", --") + l;
   if (names.empty()) return "";
   if (o->get_type_size() != 0) {
     std::string t = o->get_type_name();
@@ -78,7 +89,8 @@ std::string positional_synopsis(const CLI::App* a) {
   for (const auto* o : a->get_options())
     if (o->get_positional() && o->get_lnames().empty() && o->get_snames().empty()) {
       std::string n = o->get_name();
-      for (auto& c : n) c = static_cast<char>(toupper(static_cast<unsigned char>(c)));
+      for (auto& c : n)
+        c = static_cast<char>(toupper(static_cast<unsigned char>(c)));
       if (o->get_expected_max() > 1) n += "...";
       s += o->get_required() ? " " + n : " [" + n + "]";
     }
@@ -112,7 +124,8 @@ std::string completion_script(const CLI::App& root, const std::string& shell) {
     s << "_crmctl() {\n  local cur path w i words\n  cur=\"${COMP_WORDS[COMP_CWORD]}\"\n"
          "  path=\"\"\n  for ((i = 1; i < COMP_CWORD; i++)); do\n    w=\"${COMP_WORDS[i]}\"\n"
          "    case \"${path:+$path }$w\" in\n";
-    for (const auto& n : nodes) s << "      \"" << n.path << "\") path=\"" << n.path << "\" ;;\n";
+    for (const auto& n : nodes)
+      s << "      \"" << n.path << "\") path=\"" << n.path << "\" ;;\n";
     s << "    esac\n  done\n  case \"$path\" in\n";
     s << "    \"\") words=\"" << words_for(&root) << "\" ;;\n";
     for (const auto& n : nodes)
@@ -125,7 +138,8 @@ std::string completion_script(const CLI::App& root, const std::string& shell) {
   if (shell == "fish") {
     s << "# fish completion for crmctl (generated; do not edit)\n";
     std::vector<std::string> top;
-    for (const auto* a : visible_subs(&root)) top.push_back(a->get_name());
+    for (const auto* a : visible_subs(&root))
+      top.push_back(a->get_name());
     for (const auto* o : root.get_options())
       for (const auto& l : o->get_lnames())
         s << "complete -c crmctl -l " << l << " -d '" << o->get_description().substr(0, 60)
@@ -134,14 +148,15 @@ std::string completion_script(const CLI::App& root, const std::string& shell) {
       s << "complete -c crmctl -f -n '__fish_use_subcommand' -a " << a->get_name() << " -d '"
         << a->get_description() << "'\n";
       std::vector<std::string> verbs;
-      for (const auto* v : visible_subs(a)) verbs.push_back(v->get_name());
+      for (const auto* v : visible_subs(a))
+        verbs.push_back(v->get_name());
       for (const auto* v : visible_subs(a)) {
         s << "complete -c crmctl -f -n '__fish_seen_subcommand_from " << a->get_name()
           << "; and not __fish_seen_subcommand_from " << join(verbs, " ") << "' -a "
           << v->get_name() << " -d '" << v->get_description() << "'\n";
         for (const auto& f : flags_of(v))
-          s << "complete -c crmctl -n '__fish_seen_subcommand_from " << v->get_name()
-            << "' -l " << f.substr(2) << "\n";
+          s << "complete -c crmctl -n '__fish_seen_subcommand_from " << v->get_name() << "' -l "
+            << f.substr(2) << "\n";
       }
       for (const auto& f : flags_of(a))
         s << "complete -c crmctl -n '__fish_seen_subcommand_from " << a->get_name() << "' -l "
@@ -180,8 +195,8 @@ std::map<std::string, std::string> man_pages(const CLI::App& root, const Context
     std::vector<Node> nodes;
     walk(&root, "", nodes);
     for (const auto& n : nodes)
-      m << ".TP\n.B crmctl " << roff_escape(n.path) << "\n" << roff_escape(n.app->get_description())
-        << "\n";
+      m << ".TP\n.B crmctl " << roff_escape(n.path) << "\n"
+        << roff_escape(n.app->get_description()) << "\n";
     m << ".SH EXIT STATUS\n"
       << ".TP\n0\nsuccess, including nothing to do\n.TP\n1\nunexpected failure\n"
       << ".TP\n2\nusage error\n.TP\n3\nnot found\n.TP\n4\nconflict or failed precondition\n"
@@ -207,7 +222,8 @@ std::map<std::string, std::string> man_pages(const CLI::App& root, const Context
     if (verbs.empty()) continue;
     std::ostringstream m;
     std::string up = a->get_name();
-    for (auto& c : up) c = static_cast<char>(toupper(static_cast<unsigned char>(c)));
+    for (auto& c : up)
+      c = static_cast<char>(toupper(static_cast<unsigned char>(c)));
     m << ".TH CRMCTL-" << up << " 1 \"\" \"" << header_date << "\" \"crmctl manual\"\n"
       << ".SH NAME\ncrmctl\\-" << a->get_name() << " \\- " << roff_escape(a->get_description())
       << "\n.SH SYNOPSIS\n";
@@ -225,7 +241,8 @@ std::map<std::string, std::string> man_pages(const CLI::App& root, const Context
       man_options(m, v);
       if (!d.examples.empty()) {
         m << ".PP\nExamples:\n.nf\n";
-        for (const auto& e : d.examples) m << "  " << roff_escape(e) << "\n";
+        for (const auto& e : d.examples)
+          m << "  " << roff_escape(e) << "\n";
         m << ".fi\n";
       }
     }

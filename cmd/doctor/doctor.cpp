@@ -1,5 +1,5 @@
-#include "cmd/doctor/commands.hpp"
 #include "ops/doctor.hpp"
+#include "cmd/doctor/commands.hpp"
 
 #include <filesystem>
 #include <unistd.h>
@@ -29,7 +29,8 @@ void register_doctor(CLI::App& root, Context& ctx) {
        "database is unreachable, 10 on a configuration or master-key problem, 5 when RLS or roles "
        "are wrong, 0 otherwise.",
        {"crmctl doctor", "crmctl --db postgresql://127.0.0.1:5432/crm doctor -o json"}});
-  app->add_option("--migrations-dir", opts->migrations_dir, "Migrations directory (for pending counts)");
+  app->add_option("--migrations-dir", opts->migrations_dir,
+                  "Migrations directory (for pending counts)");
   on_run(app, ctx, opts, run_doctor);
 }
 

@@ -9,8 +9,12 @@ struct MigrateCommon {
   std::string migrations_dir;
   std::string lock_timeout = "10s";
 };
-struct MigrateStatusOptions { MigrateCommon common; };
-struct MigratePlanOptions { MigrateCommon common; };
+struct MigrateStatusOptions {
+  MigrateCommon common;
+};
+struct MigratePlanOptions {
+  MigrateCommon common;
+};
 struct MigrateUpOptions {
   MigrateCommon common;
   std::string to;
@@ -25,8 +29,12 @@ struct MigrateDownOptions {
   std::string to;
   std::string track = "tenant";
 };
-struct MigrateVerifyOptions { MigrateCommon common; };
-struct MigrateRepairOptions { MigrateCommon common; };
+struct MigrateVerifyOptions {
+  MigrateCommon common;
+};
+struct MigrateRepairOptions {
+  MigrateCommon common;
+};
 struct MigrateNewOptions {
   MigrateCommon common;
   std::string name;

@@ -11,10 +11,12 @@ void register_migrate_down(CLI::App& noun, Context& ctx) {
        "Only files with a `-- crmctl:down` section can be reverted; production policy is "
        "fix-forward. --track tenant reverts on every tenant schema, --track global on the shared "
        "schema. Asks for confirmation (or --yes).",
-       {"crmctl migrate down --track tenant --yes", "crmctl migrate down --to 20260101000000 --dry-run"}});
+       {"crmctl migrate down --track tenant --yes",
+        "crmctl migrate down --to 20260101000000 --dry-run"}});
   add_common_flags(app, o->common);
   app->add_option("--to", o->to, "Revert every version newer than this one");
-  app->add_option("--track", o->track, "global or tenant")->check(CLI::IsMember({"global", "tenant"}));
+  app->add_option("--track", o->track, "global or tenant")
+      ->check(CLI::IsMember({"global", "tenant"}));
   on_run(app, ctx, o, run_migrate_down);
 }
 
@@ -27,13 +29,15 @@ Result<void> run_migrate_down(const MigrateDownOptions& o, Deps& d) {
   ro.dry_run = d.global().dry_run;
   if (!ro.dry_run) {
     CRM_TRY_ASSIGN(bool yes, d.confirm("revert " + o.track + " migrations" +
-                                       (o.to.empty() ? std::string(" (newest version)") : " newer than " + o.to)));
+                                       (o.to.empty() ? std::string(" (newest version)")
+                                                     : " newer than " + o.to)));
     if (!yes) return make_error(ErrorKind::usage, "not confirmed; nothing reverted");
   }
   std::shared_ptr<Progress> bar;
-  auto rep = migrate::down(set, o.track == "global" ? migrate::Track::global : migrate::Track::tenant, ro,
-                           [&d] { return d.new_db_connection(); }, d.clock(),
-                           migrate_support::event_sink(d, bar), d.interrupt().requested);
+  auto rep = migrate::down(
+      set, o.track == "global" ? migrate::Track::global : migrate::Track::tenant, ro,
+      [&d] { return d.new_db_connection(); }, d.clock(), migrate_support::event_sink(d, bar),
+      d.interrupt().requested);
   if (!rep) return std::move(rep).error();
   return migrate_support::finish(*rep, d, "down");
 }

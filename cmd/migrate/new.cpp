@@ -12,7 +12,8 @@ void register_migrate_new(CLI::App& noun, Context& ctx) {
        {"crmctl migrate new add_call_tags", "crmctl migrate new add_plan_column --track global"}});
   add_common_flags(app, o->common);
   app->add_option("name", o->name, "lower_case_name")->required();
-  app->add_option("--track", o->track, "global or tenant")->check(CLI::IsMember({"global", "tenant"}));
+  app->add_option("--track", o->track, "global or tenant")
+      ->check(CLI::IsMember({"global", "tenant"}));
   on_run(app, ctx, o, run_migrate_new);
 }
 
@@ -22,9 +23,10 @@ Result<void> run_migrate_new(const MigrateNewOptions& o, Deps& d) {
     d.print({{"dry_run", true}, {"dir", dir}, {"name", o.name}});
     return {};
   }
-  CRM_TRY_ASSIGN(std::string path, migrate::new_file(dir, o.track == "global" ? migrate::Track::global
-                                                                              : migrate::Track::tenant,
-                                                     o.name, d.clock().now()));
+  CRM_TRY_ASSIGN(
+      std::string path,
+      migrate::new_file(dir, o.track == "global" ? migrate::Track::global : migrate::Track::tenant,
+                        o.name, d.clock().now()));
   d.print({{"file", path}});
   return {};
 }

@@ -21,15 +21,21 @@ Result<void> run_migrate_plan(const MigratePlanOptions& o, Deps& d) {
   CRM_TRY_ASSIGN(auto p, migrate::plan(*c, set));
   nlohmann::json items = nlohmann::json::array(), findings = nlohmann::json::array();
   for (const auto& i : p.items)
-    items.push_back({{"track", i.target}, {"version", i.version}, {"file", i.file},
-                     {"tx", i.tx}, {"schemas", i.schemas}});
+    items.push_back({{"track", i.target},
+                     {"version", i.version},
+                     {"file", i.file},
+                     {"tx", i.tx},
+                     {"schemas", i.schemas}});
   for (const auto& f : p.findings)
-    findings.push_back({{"severity", f.severity}, {"code", f.code}, {"file", f.file}, {"message", f.message}});
+    findings.push_back(
+        {{"severity", f.severity}, {"code", f.code}, {"file", f.file}, {"message", f.message}});
   if (d.format() == Format::table) {
-    render(items, Format::table, d.io().out, {{"track", "version", "file", "tx", "schemas"}, d.io().color});
+    render(items, Format::table, d.io().out,
+           {{"track", "version", "file", "tx", "schemas"}, d.io().color});
     if (!findings.empty()) {
       d.io().out << "\nlint:\n";
-      render(findings, Format::table, d.io().out, {{"severity", "code", "file", "message"}, d.io().color});
+      render(findings, Format::table, d.io().out,
+             {{"severity", "code", "file", "message"}, d.io().color});
     }
     return {};
   }

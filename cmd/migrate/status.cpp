@@ -21,20 +21,24 @@ Result<void> run_migrate_status(const MigrateStatusOptions& o, Deps& d) {
   CRM_TRY_ASSIGN(auto s, migrate::status(*c, set));
   nlohmann::json hist = nlohmann::json::array();
   for (const auto& [v, n] : s.tenant_histogram)
-    hist.push_back({{"version", v.empty() ? "(none)" : v}, {"schemas", n},
+    hist.push_back({{"version", v.empty() ? "(none)" : v},
+                    {"schemas", n},
                     {"current", v == s.latest_tenant_version}});
   nlohmann::json failures = nlohmann::json::array();
-  for (const auto& [schema, what] : s.failures) failures.push_back({{"schema", schema}, {"detail", what}});
+  for (const auto& [schema, what] : s.failures)
+    failures.push_back({{"schema", schema}, {"detail", what}});
   if (d.format() == Format::table) {
     auto& out = d.io().out;
     out << "global: " << (s.global_version.empty() ? "(none)" : s.global_version) << ", "
         << s.global_pending << " pending\n";
-    for (const auto& f : s.global_pending_files) out << "  pending " << f << "\n";
+    for (const auto& f : s.global_pending_files)
+      out << "  pending " << f << "\n";
     out << "tenant schemas: " << s.tenant_schemas << " (" << s.tenant_behind << " behind latest "
         << (s.latest_tenant_version.empty() ? "(none)" : s.latest_tenant_version) << ")\n";
     render(hist, Format::table, out, {{"version", "schemas", "current"}, d.io().color});
     for (const auto& f : failures)
-      out << "  not applied: " << f["schema"].get<std::string>() << " " << f["detail"].get<std::string>() << "\n";
+      out << "  not applied: " << f["schema"].get<std::string>() << " "
+          << f["detail"].get<std::string>() << "\n";
     return {};
   }
   d.print({{"global_version", s.global_version},

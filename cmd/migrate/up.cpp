@@ -19,14 +19,18 @@ void register_migrate_up(CLI::App& noun, Context& ctx) {
         "crmctl migrate up --dry-run"}});
   add_common_flags(app, o->common);
   app->add_option("--to", o->to, "Apply up to and including this version");
-  app->add_option("--jobs", o->jobs, "Parallel workers for tenant schemas (bounded by max_connections)")
+  app->add_option("--jobs", o->jobs,
+                  "Parallel workers for tenant schemas (bounded by max_connections)")
       ->check(CLI::Range(1, 256));
-  app->add_option("--canary", o->canary, "Migrate this many tenant schemas first; stop if one fails")
+  app->add_option("--canary", o->canary,
+                  "Migrate this many tenant schemas first; stop if one fails")
       ->check(CLI::Range(0, 100000));
-  app->add_option("--tenants", o->tenants, "all, or a comma list of tenant UUIDs, slugs or schema names");
+  app->add_option("--tenants", o->tenants,
+                  "all, or a comma list of tenant UUIDs, slugs or schema names");
   app->add_option("--on-error", o->on_error, "stop or continue after a tenant fails")
       ->check(CLI::IsMember({"stop", "continue"}));
-  app->add_flag("--allow-out-of-order", o->allow_out_of_order, "Apply files older than the newest applied one");
+  app->add_flag("--allow-out-of-order", o->allow_out_of_order,
+                "Apply files older than the newest applied one");
   on_run(app, ctx, o, run_migrate_up);
 }
 
@@ -50,8 +54,8 @@ Result<void> run_migrate_up(const MigrateUpOptions& o, Deps& d) {
   std::shared_ptr<Progress> bar;
   auto sink = migrate_support::event_sink(d, bar);
   d.interrupt().cooperative = true;
-  auto rep = migrate::up(set, ro, [&d] { return d.new_db_connection(); }, d.clock(), sink,
-                         d.interrupt().requested);
+  auto rep = migrate::up(
+      set, ro, [&d] { return d.new_db_connection(); }, d.clock(), sink, d.interrupt().requested);
   d.interrupt().cooperative = false;
   if (!rep) return std::move(rep).error();
   return migrate_support::finish(*rep, d, "up");

@@ -22,20 +22,28 @@ Result<void> run_migrate_verify(const MigrateVerifyOptions& o, Deps& d) {
   nlohmann::json rows = nlohmann::json::array();
   for (const auto& x : drift) {
     std::string schemas;
-    for (std::size_t i = 0; i < x.schemas.size() && i < 5; ++i) schemas += (i ? "," : "") + x.schemas[i];
+    for (std::size_t i = 0; i < x.schemas.size() && i < 5; ++i)
+      schemas += (i ? "," : "") + x.schemas[i];
     if (x.schemas.size() > 5) schemas += ",... (" + std::to_string(x.schemas.size()) + ")";
-    rows.push_back({{"kind", x.kind}, {"version", x.version}, {"file", x.file},
-                    {"schema_count", x.schemas.size()}, {"schemas", d.format() == Format::table ? nlohmann::json(schemas) : nlohmann::json(x.schemas)}});
+    rows.push_back({{"kind", x.kind},
+                    {"version", x.version},
+                    {"file", x.file},
+                    {"schema_count", x.schemas.size()},
+                    {"schemas", d.format() == Format::table ? nlohmann::json(schemas)
+                                                            : nlohmann::json(x.schemas)}});
   }
   if (rows.empty()) {
-    if (d.format() == Format::table) d.io().out << "no drift\n";
-    else d.print(rows);
+    if (d.format() == Format::table)
+      d.io().out << "no drift\n";
+    else
+      d.print(rows);
     return {};
   }
   d.print(rows, {{"kind", "version", "file", "schema_count", "schemas"}});
-  return make_error(ErrorKind::findings, std::to_string(drift.size()) +
-                                             " migration file(s) drifted from what was applied: "
-                                             "restore the files, or `crmctl migrate repair` to accept them");
+  return make_error(ErrorKind::findings,
+                    std::to_string(drift.size()) +
+                        " migration file(s) drifted from what was applied: "
+                        "restore the files, or `crmctl migrate repair` to accept them");
 }
 
 } // namespace crm::cmd

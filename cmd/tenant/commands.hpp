@@ -1,4 +1,5 @@
-// `crmctl tenant create | list | show | update | suspend | resume | delete | export` (one .cpp per verb).
+// `crmctl tenant create | list | show | update | suspend | resume | delete | export` (one .cpp per
+// verb).
 #pragma once
 #include "cmd/app.hpp"
 
@@ -15,15 +16,29 @@ struct TenantCreateOptions {
   bool if_not_exists = false;
   std::string migrations_dir;
 };
-struct TenantListOptions { std::string status, isolation, search; };
-struct TenantShowOptions { std::string tenant; };
+struct TenantListOptions {
+  std::string status, isolation, search;
+};
+struct TenantShowOptions {
+  std::string tenant;
+};
 struct TenantUpdateOptions {
-  std::string tenant, name, slug, timezone, currency, cogs_per_minute, rate_per_minute, markup, rounding, settings_file;
+  std::string tenant, name, slug, timezone, currency, cogs_per_minute, rate_per_minute, markup,
+      rounding, settings_file;
   int free_minutes = -1;
 };
-struct TenantStatusOptions { std::string tenant; std::string status; };
-struct TenantDeleteOptions { std::string tenant; bool purge = false; };
-struct TenantExportOptions { std::string tenant; std::string out; };
+struct TenantStatusOptions {
+  std::string tenant;
+  std::string status;
+};
+struct TenantDeleteOptions {
+  std::string tenant;
+  bool purge = false;
+};
+struct TenantExportOptions {
+  std::string tenant;
+  std::string out;
+};
 
 void register_tenant(CLI::App& root, Context& ctx);
 void register_tenant_create(CLI::App& noun, Context& ctx);

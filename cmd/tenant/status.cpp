@@ -12,7 +12,8 @@ void register_tenant_suspend_resume(CLI::App& noun, Context& ctx) {
         std::string(verb) == "suspend"
             ? CommandDoc{"Suspend a tenant: tenant-scoped commands and the daemon refuse it",
                          "Data is kept. `crmctl tenant resume` undoes it.",
-                         {"crmctl tenant suspend acme --yes", "crmctl tenant suspend acme --dry-run"}}
+                         {"crmctl tenant suspend acme --yes",
+                          "crmctl tenant suspend acme --dry-run"}}
             : CommandDoc{"Resume a suspended tenant", "", {"crmctl tenant resume acme"}});
     app->add_option("tenant", o->tenant, "Tenant UUID or slug (or --tenant)");
     on_run(app, ctx, o, run_tenant_status);

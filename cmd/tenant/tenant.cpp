@@ -8,8 +8,10 @@ void register_tenant(CLI::App& root, Context& ctx) {
       {"Provision and operate tenants (organizations)",
        "A tenant is addressed by UUID or slug; a slug is resolved to the UUID once, up front. "
        "Provisioning is one transaction: organization, settings and modules, services price list, "
-       "credit account, tenant schema (schema isolation), first admin user and membership, audit row.",
-       {"crmctl tenant create \"Serenity MedSpa\" --admin-email owner@serenity.example --timezone Europe/London",
+       "credit account, tenant schema (schema isolation), first admin user and membership, audit "
+       "row.",
+       {"crmctl tenant create \"Serenity MedSpa\" --admin-email owner@serenity.example --timezone "
+        "Europe/London",
         "crmctl tenant list -o json", "crmctl tenant show serenity-medspa"}});
   noun->require_subcommand(1);
   register_tenant_create(*noun, ctx);

@@ -3,10 +3,17 @@
 #include "cmd/app.hpp"
 
 namespace crm::cmd {
-struct UserCreateOptions { std::string email, role, name; bool password_stdin = false; };
+struct UserCreateOptions {
+  std::string email, role, name;
+  bool password_stdin = false;
+};
 struct UserListOptions {};
-struct UserDisableOptions { std::string email; };
-struct UserImportOptions { std::string file; };
+struct UserDisableOptions {
+  std::string email;
+};
+struct UserImportOptions {
+  std::string file;
+};
 void register_user(CLI::App& root, Context& ctx);
 void register_user_create(CLI::App& noun, Context& ctx);
 void register_user_list(CLI::App& noun, Context& ctx);

@@ -6,17 +6,19 @@ namespace crm::cmd {
 
 void register_user_create(CLI::App& noun, Context& ctx) {
   auto o = std::make_shared<UserCreateOptions>();
-  auto* app = add_command(noun, ctx, "create",
-                          {"Create a user (or reuse one by email) and add it to a tenant",
-                           "An existing membership with the same role succeeds with a notice; another role is a "
-                           "conflict (exit 4).",
-                           {"crmctl user create ana@acme.example --tenant acme --role manager",
-                            "printf '%s\\n' \"$PW\" | crmctl user create ana@acme.example --tenant acme --role admin "
-                            "--password-stdin"}});
+  auto* app = add_command(
+      noun, ctx, "create",
+      {"Create a user (or reuse one by email) and add it to a tenant",
+       "An existing membership with the same role succeeds with a notice; another role is a "
+       "conflict (exit 4).",
+       {"crmctl user create ana@acme.example --tenant acme --role manager",
+        "printf '%s\\n' \"$PW\" | crmctl user create ana@acme.example --tenant acme --role admin "
+        "--password-stdin"}});
   app->add_option("email", o->email, "Email address")->required();
   app->add_option("--role", o->role, "admin, manager, employee, viewer or superadmin")->required();
   app->add_option("--name", o->name, "Display name");
-  app->add_flag("--password-stdin", o->password_stdin, "Read the password from stdin (prompted on a terminal)");
+  app->add_flag("--password-stdin", o->password_stdin,
+                "Read the password from stdin (prompted on a terminal)");
   on_run(app, ctx, o, run_user_create);
 }
 
@@ -29,8 +31,10 @@ Result<void> run_user_create(const UserCreateOptions& o, Deps& d) {
     u.password = pw;
   }
   CRM_TRY_ASSIGN(auto* c, d.db());
-  CRM_TRY_ASSIGN(auto j, tenant::create_user(*c, t, tenancy_of(d), u, actor_of(d), d.global().dry_run));
-  if (!j["created"].get<bool>()) d.notice(o.email + " is already a " + o.role + " of '" + t.slug + "'; nothing to do");
+  CRM_TRY_ASSIGN(auto j,
+                 tenant::create_user(*c, t, tenancy_of(d), u, actor_of(d), d.global().dry_run));
+  if (!j["created"].get<bool>())
+    d.notice(o.email + " is already a " + o.role + " of '" + t.slug + "'; nothing to do");
   d.print(j);
   return {};
 }

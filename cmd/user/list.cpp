@@ -6,7 +6,8 @@ namespace crm::cmd {
 
 void register_user_list(CLI::App& noun, Context& ctx) {
   auto o = std::make_shared<UserListOptions>();
-  auto* app = add_command(noun, ctx, "list", {"List a tenant's users", "", {"crmctl user list --tenant acme -o json"}});
+  auto* app = add_command(
+      noun, ctx, "list", {"List a tenant's users", "", {"crmctl user list --tenant acme -o json"}});
   on_run(app, ctx, o, run_user_list);
 }
 

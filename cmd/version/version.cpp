@@ -4,11 +4,12 @@ namespace crm::cmd {
 
 void register_version(CLI::App& root, Context& ctx) {
   auto opts = std::make_shared<VersionOptions>();
-  auto* app = add_command(root, ctx, "version",
-                          {"Print version, build and git commit (no database access)",
-                           "Prints the crmctl version, the C++ standard and compiler it was built "
-                           "with, and the git commit. Never reads the config or opens a connection.",
-                           {"crmctl version", "crmctl version -o json"}});
+  auto* app =
+      add_command(root, ctx, "version",
+                  {"Print version, build and git commit (no database access)",
+                   "Prints the crmctl version, the C++ standard and compiler it was built "
+                   "with, and the git commit. Never reads the config or opens a connection.",
+                   {"crmctl version", "crmctl version -o json"}});
   on_run(app, ctx, opts, run_version);
 }
 

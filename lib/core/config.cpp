@@ -14,8 +14,10 @@ std::optional<std::string> find_config_path(const std::string& flag_path, const 
   if (!flag_path.empty()) return flag_path;
   if (auto p = env("CRMCTL_CONFIG"); p && !p->empty()) return *p;
   std::string xdg;
-  if (auto x = env("XDG_CONFIG_HOME"); x && !x->empty()) xdg = *x;
-  else if (auto h = env("HOME"); h && !h->empty()) xdg = *h + "/.config";
+  if (auto x = env("XDG_CONFIG_HOME"); x && !x->empty())
+    xdg = *x;
+  else if (auto h = env("HOME"); h && !h->empty())
+    xdg = *h + "/.config";
   std::error_code ec;
   if (!xdg.empty() && fs::exists(xdg + "/crmctl/config.yaml", ec))
     return xdg + "/crmctl/config.yaml";
@@ -64,8 +66,10 @@ Result<ConfigFile> parse_config_text(const std::string& text, const std::string&
             for (auto kv = pi->second.begin(); kv != pi->second.end(); ++kv) {
               auto k = kv->first.as<std::string>();
               auto v = kv->second.as<std::string>();
-              if (k == "base_url") pc.base_url = v;
-              else pc.values[k] = v;
+              if (k == "base_url")
+                pc.base_url = v;
+              else
+                pc.values[k] = v;
             }
             p.providers[pi->first.as<std::string>()] = pc;
           }
@@ -90,7 +94,9 @@ Result<ConfigFile> load_config_file(const std::string& path) {
   return parse_config_text(ss.str(), path);
 }
 
-bool is_secret_ref(const std::string& v) { return v.rfind("env:", 0) == 0 || v.rfind("file:", 0) == 0; }
+bool is_secret_ref(const std::string& v) {
+  return v.rfind("env:", 0) == 0 || v.rfind("file:", 0) == 0;
+}
 
 Result<std::string> resolve_ref(const std::string& value, const EnvLookup& env) {
   if (value.rfind("env:", 0) == 0) {
@@ -108,7 +114,8 @@ Result<std::string> resolve_ref(const std::string& value, const EnvLookup& env) 
     std::stringstream ss;
     ss << f.rdbuf();
     std::string s = ss.str();
-    while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
+    while (!s.empty() && (s.back() == '\n' || s.back() == '\r'))
+      s.pop_back();
     return s;
   }
   return value;
@@ -130,11 +137,11 @@ Result<Settings> resolve_settings(const GlobalFlags& flags, const EnvLookup& env
     auto it = cf.profiles.find(name);
     if (it == cf.profiles.end()) {
       if (explicit_profile || !cf.default_profile.empty())
-        return make_error(ErrorKind::config,
-                          "profile '" + name + "' is not defined in " +
-                              (s.config_path.empty() ? std::string("any config file")
-                                                     : s.config_path) +
-                              ": run `crmctl config profiles` to list them");
+        return make_error(
+            ErrorKind::config,
+            "profile '" + name + "' is not defined in " +
+                (s.config_path.empty() ? std::string("any config file") : s.config_path) +
+                ": run `crmctl config profiles` to list them");
     } else {
       s.profile = it->second;
       s.profile_name = name;
@@ -157,8 +164,8 @@ Result<Settings> resolve_settings(const GlobalFlags& flags, const EnvLookup& env
 }
 
 bool is_secret_key(const std::string& key) {
-  for (const char* k : {"master_key", "auth_token", "api_key", "private_key", "secret", "password",
-                        "token"})
+  for (const char* k :
+       {"master_key", "auth_token", "api_key", "private_key", "secret", "password", "token"})
     if (key.find(k) != std::string::npos) return true;
   return false;
 }
@@ -166,10 +173,10 @@ bool is_secret_key(const std::string& key) {
 std::vector<ConfigFinding> validate_config(const ConfigFile& cf, const EnvLookup& env) {
   std::vector<ConfigFinding> out;
   if (!cf.path.empty()) {
-    struct stat st{};
+    struct stat st {};
     if (::stat(cf.path.c_str(), &st) == 0 && (st.st_mode & 077))
-      out.push_back({"warning", cf.path + " is readable by group or others: run chmod 600 " +
-                                    cf.path});
+      out.push_back(
+          {"warning", cf.path + " is readable by group or others: run chmod 600 " + cf.path});
   }
   if (!cf.default_profile.empty() && !cf.profiles.count(cf.default_profile))
     out.push_back({"error", "default_profile '" + cf.default_profile + "' is not defined"});
@@ -197,7 +204,8 @@ std::vector<ConfigFinding> validate_config(const ConfigFile& cf, const EnvLookup
       check(where, "database_url", p.database_url);
     }
     for (const auto& [prov, pc] : p.providers)
-      for (const auto& [k, v] : pc.values) check(where + ".providers." + prov, k, v);
+      for (const auto& [k, v] : pc.values)
+        check(where + ".providers." + prov, k, v);
   }
   return out;
 }

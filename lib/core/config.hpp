@@ -58,10 +58,10 @@ struct GlobalFlags {
 
 /// The settings a command runs with, each with the place it came from.
 struct Settings {
-  std::string config_path;        // "" when no file
-  std::string profile_name;       // "" when no profile
-  Profile profile;                // the chosen profile (defaults when none)
-  std::string database_url;       // resolved (may be empty: not configured)
+  std::string config_path;         // "" when no file
+  std::string profile_name;        // "" when no profile
+  Profile profile;                 // the chosen profile (defaults when none)
+  std::string database_url;        // resolved (may be empty: not configured)
   std::string database_url_source; // "flag --db", "env CRMCTL_DATABASE_URL", "profile local", ""
 };
 
@@ -75,7 +75,8 @@ struct ConfigFinding {
 };
 /// Warns on literal secrets, group/other-readable files, missing env references, bad profile names.
 std::vector<ConfigFinding> validate_config(const ConfigFile& file, const EnvLookup& env);
-/// True for keys that hold secrets (master_key, auth_token, api_key, private_key, *secret*, password).
+/// True for keys that hold secrets (master_key, auth_token, api_key, private_key, *secret*,
+/// password).
 bool is_secret_key(const std::string& key);
 
 } // namespace crm

@@ -30,15 +30,21 @@ Bytes hmac(const EVP_MD* md, std::string_view key, std::string_view data) {
 }
 
 using CipherCtx = std::unique_ptr<EVP_CIPHER_CTX, decltype(&EVP_CIPHER_CTX_free)>;
-const auto* u8(std::string_view s) { return reinterpret_cast<const unsigned char*>(s.data()); }
+const auto* u8(std::string_view s) {
+  return reinterpret_cast<const unsigned char*>(s.data());
+}
 
 } // namespace
 
-Bytes sha256(std::string_view data) { return digest(EVP_sha256(), data); }
+Bytes sha256(std::string_view data) {
+  return digest(EVP_sha256(), data);
+}
 Bytes hmac_sha256(std::string_view key, std::string_view data) {
   return hmac(EVP_sha256(), key, data);
 }
-Bytes hmac_sha1(std::string_view key, std::string_view data) { return hmac(EVP_sha1(), key, data); }
+Bytes hmac_sha1(std::string_view key, std::string_view data) {
+  return hmac(EVP_sha1(), key, data);
+}
 
 std::string hex(std::string_view bytes) {
   static constexpr char k_digits[] = "0123456789abcdef";
@@ -61,7 +67,8 @@ std::string base64_encode(std::string_view bytes) {
 
 Result<Bytes> base64_decode(std::string_view text) {
   std::string padded(text);
-  while (padded.size() % 4) padded.push_back('=');
+  while (padded.size() % 4)
+    padded.push_back('=');
   for (char c : padded)
     if (!(isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '/' || c == '='))
       return make_error(ErrorKind::usage, "invalid base64 text");
@@ -70,17 +77,21 @@ Result<Bytes> base64_decode(std::string_view text) {
                           static_cast<int>(padded.size()));
   if (n < 0) return make_error(ErrorKind::usage, "invalid base64 text");
   std::size_t pad = 0;
-  for (auto it = padded.rbegin(); it != padded.rend() && *it == '='; ++it) ++pad;
+  for (auto it = padded.rbegin(); it != padded.rend() && *it == '='; ++it)
+    ++pad;
   out.resize(static_cast<std::size_t>(n) - pad);
   return out;
 }
 
 std::string base64url_encode(std::string_view bytes) {
   std::string s = base64_encode(bytes);
-  while (!s.empty() && s.back() == '=') s.pop_back();
+  while (!s.empty() && s.back() == '=')
+    s.pop_back();
   for (char& c : s) {
-    if (c == '+') c = '-';
-    else if (c == '/') c = '_';
+    if (c == '+')
+      c = '-';
+    else if (c == '/')
+      c = '_';
   }
   return s;
 }

@@ -37,7 +37,8 @@ std::string slugify(std::string_view name) {
     }
     if (out.size() >= 63) break;
   }
-  while (!out.empty() && out.back() == '-') out.pop_back();
+  while (!out.empty() && out.back() == '-')
+    out.pop_back();
   return out;
 }
 

@@ -20,11 +20,10 @@ protected:
     std::string text = m_redactor->redact(std::string(msg.payload.data(), msg.payload.size()));
     auto level = spdlog::level::to_string_view(msg.level);
     if (m_fmt == LogFormat::json) {
-      auto secs = std::chrono::duration_cast<std::chrono::milliseconds>(
-                      msg.time.time_since_epoch()).count();
-      nlohmann::json j = {{"ts_ms", secs},
-                          {"level", std::string(level.data(), level.size())},
-                          {"msg", text}};
+      auto secs = std::chrono::duration_cast<std::chrono::milliseconds>(msg.time.time_since_epoch())
+                      .count();
+      nlohmann::json j = {
+          {"ts_ms", secs}, {"level", std::string(level.data(), level.size())}, {"msg", text}};
       m_out << j.dump() << "\n";
     } else {
       m_out << "crmctl: " << std::string(level.data(), level.size()) << ": " << text << "\n";
@@ -41,11 +40,16 @@ private:
 
 spdlog::level::level_enum to_spd(LogLevel l) {
   switch (l) {
-  case LogLevel::debug: return spdlog::level::debug;
-  case LogLevel::info: return spdlog::level::info;
-  case LogLevel::warn: return spdlog::level::warn;
-  case LogLevel::error: return spdlog::level::err;
-  case LogLevel::off: return spdlog::level::off;
+  case LogLevel::debug:
+    return spdlog::level::debug;
+  case LogLevel::info:
+    return spdlog::level::info;
+  case LogLevel::warn:
+    return spdlog::level::warn;
+  case LogLevel::error:
+    return spdlog::level::err;
+  case LogLevel::off:
+    return spdlog::level::off;
   }
   return spdlog::level::info;
 }
@@ -65,9 +69,17 @@ Logger::Logger(std::ostream& sink, LogLevel level, LogFormat format,
 }
 Logger::~Logger() = default;
 
-void Logger::debug(const std::string& m) { m_impl->logger.debug(m); }
-void Logger::info(const std::string& m) { m_impl->logger.info(m); }
-void Logger::warn(const std::string& m) { m_impl->logger.warn(m); }
-void Logger::error(const std::string& m) { m_impl->logger.error(m); }
+void Logger::debug(const std::string& m) {
+  m_impl->logger.debug(m);
+}
+void Logger::info(const std::string& m) {
+  m_impl->logger.info(m);
+}
+void Logger::warn(const std::string& m) {
+  m_impl->logger.warn(m);
+}
+void Logger::error(const std::string& m) {
+  m_impl->logger.error(m);
+}
 
 } // namespace crm

@@ -7,7 +7,8 @@ std::string mask_secret(std::string_view s) {
   if (s.size() < 12) return "****";
   std::size_t keep = 0;
   auto us = s.find('_');
-  if (us != std::string_view::npos && us < 5) keep = us + 1;
+  if (us != std::string_view::npos && us < 5)
+    keep = us + 1;
   else if (s.size() >= 2 && isupper(static_cast<unsigned char>(s[0])) &&
            isupper(static_cast<unsigned char>(s[1])))
     keep = 2; // Twilio-style "AC…", "SK…"

@@ -5,7 +5,8 @@ namespace crm {
 
 Result<MasterKey> master_key_from_base64(const std::string& b64, const std::string& origin) {
   std::string t = b64;
-  while (!t.empty() && (t.back() == '\n' || t.back() == '\r' || t.back() == ' ')) t.pop_back();
+  while (!t.empty() && (t.back() == '\n' || t.back() == '\r' || t.back() == ' '))
+    t.pop_back();
   auto raw = crypto::base64_decode(t);
   if (!raw || raw->size() != 32)
     return make_error(ErrorKind::config, "master key from " + origin +

@@ -7,7 +7,8 @@ namespace {
 constexpr int k_max_scale = 18;
 __int128 pow10(int n) {
   __int128 p = 1;
-  for (int i = 0; i < n; ++i) p *= 10;
+  for (int i = 0; i < n; ++i)
+    p *= 10;
   return p;
 }
 } // namespace
@@ -35,8 +36,8 @@ Result<Decimal> Decimal::parse(std::string_view text) {
     if (dot) ++scale;
   }
   if (digits == 0)
-    return make_error(ErrorKind::usage,
-                      "'" + std::string(text) + "' is not a decimal amount (use digits like 13.58)");
+    return make_error(ErrorKind::usage, "'" + std::string(text) +
+                                            "' is not a decimal amount (use digits like 13.58)");
   return Decimal(neg ? -units : units, scale);
 }
 
@@ -49,7 +50,9 @@ Decimal Decimal::operator+(const Decimal& o) const {
   int s = std::max(m_scale, o.m_scale);
   return Decimal(rescaled(s).m_units + o.rescaled(s).m_units, s);
 }
-Decimal Decimal::operator-(const Decimal& o) const { return *this + (-o); }
+Decimal Decimal::operator-(const Decimal& o) const {
+  return *this + (-o);
+}
 
 Decimal Decimal::operator*(const Decimal& o) const {
   Decimal r(m_units * o.m_units, m_scale + o.m_scale);
@@ -81,7 +84,8 @@ std::string Decimal::to_string(int digits) const {
     s.push_back(static_cast<char>('0' + static_cast<int>(u % 10)));
     u /= 10;
   } while (u > 0);
-  while (static_cast<int>(s.size()) <= digits) s.push_back('0');
+  while (static_cast<int>(s.size()) <= digits)
+    s.push_back('0');
   std::reverse(s.begin(), s.end());
   if (digits > 0) s.insert(s.size() - static_cast<std::size_t>(digits), ".");
   if (d.m_units < 0) s.insert(0, "-");
@@ -91,7 +95,8 @@ std::string Decimal::to_string(int digits) const {
 std::string Decimal::to_string() const {
   std::string s = to_string(m_scale);
   if (s.find('.') != std::string::npos) {
-    while (s.back() == '0') s.pop_back();
+    while (s.back() == '0')
+      s.pop_back();
     if (s.back() == '.') s.pop_back();
   }
   return s;

@@ -27,8 +27,10 @@ std::string csv_field(const std::string& s) {
   if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
   std::string o = "\"";
   for (char c : s) {
-    if (c == '"') o += "\"\"";
-    else o.push_back(c);
+    if (c == '"')
+      o += "\"\"";
+    else
+      o.push_back(c);
   }
   return o + "\"";
 }
@@ -53,7 +55,8 @@ void emit_yaml(YAML::Emitter& e, const nlohmann::json& v) {
     e << YAML::EndMap;
   } else if (v.is_array()) {
     e << YAML::BeginSeq;
-    for (const auto& x : v) emit_yaml(e, x);
+    for (const auto& x : v)
+      emit_yaml(e, x);
     e << YAML::EndSeq;
   } else if (v.is_null()) {
     e << YAML::Null;
@@ -75,16 +78,19 @@ std::vector<std::string> columns_for(const nlohmann::json& rows, const RenderOpt
 }
 
 std::string upper(std::string s) {
-  for (auto& c : s) c = static_cast<char>(c == '_' ? ' ' : toupper(static_cast<unsigned char>(c)));
+  for (auto& c : s)
+    c = static_cast<char>(c == '_' ? ' ' : toupper(static_cast<unsigned char>(c)));
   return s;
 }
 
-void table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows,
-           std::ostream& out, bool color) {
+void table(const std::vector<std::string>& header,
+           const std::vector<std::vector<std::string>>& rows, std::ostream& out, bool color) {
   std::vector<std::size_t> w(header.size());
-  for (std::size_t i = 0; i < header.size(); ++i) w[i] = display_width(header[i]);
+  for (std::size_t i = 0; i < header.size(); ++i)
+    w[i] = display_width(header[i]);
   for (const auto& r : rows)
-    for (std::size_t i = 0; i < r.size(); ++i) w[i] = std::max(w[i], display_width(r[i]));
+    for (std::size_t i = 0; i < r.size(); ++i)
+      w[i] = std::max(w[i], display_width(r[i]));
   auto line = [&](const std::vector<std::string>& r, bool head) {
     std::string s;
     for (std::size_t i = 0; i < r.size(); ++i) {
@@ -92,12 +98,16 @@ void table(const std::vector<std::string>& header, const std::vector<std::vector
       if (i + 1 < r.size()) cell += std::string(w[i] - display_width(r[i]) + 2, ' ');
       s += cell;
     }
-    while (!s.empty() && s.back() == ' ') s.pop_back();
-    if (head && color) out << "\033[1m" << s << "\033[0m\n";
-    else out << s << "\n";
+    while (!s.empty() && s.back() == ' ')
+      s.pop_back();
+    if (head && color)
+      out << "\033[1m" << s << "\033[0m\n";
+    else
+      out << s << "\n";
   };
   line(header, true);
-  for (const auto& r : rows) line(r, false);
+  for (const auto& r : rows)
+    line(r, false);
 }
 
 } // namespace
@@ -130,7 +140,8 @@ void render(const nlohmann::json& data, Format format, std::ostream& out,
       header = {"field", "value"};
       std::vector<std::string> keys = opts.columns;
       if (keys.empty())
-        for (auto it = data.begin(); it != data.end(); ++it) keys.push_back(it.key());
+        for (auto it = data.begin(); it != data.end(); ++it)
+          keys.push_back(it.key());
       for (const auto& k : keys)
         if (data.contains(k)) rows.push_back({k, cell_text(data[k])});
     } else {
@@ -139,18 +150,21 @@ void render(const nlohmann::json& data, Format format, std::ostream& out,
     }
     if (format == Format::csv) {
       auto write = [&](const std::vector<std::string>& r) {
-        for (std::size_t i = 0; i < r.size(); ++i) out << (i ? "," : "") << csv_field(r[i]);
+        for (std::size_t i = 0; i < r.size(); ++i)
+          out << (i ? "," : "") << csv_field(r[i]);
         out << "\r\n";
       };
       write(header);
-      for (const auto& r : rows) write(r);
+      for (const auto& r : rows)
+        write(r);
     } else {
       if (data.is_array() && rows.empty()) {
         out << "(none)\n";
         return;
       }
       std::vector<std::string> h;
-      for (const auto& x : header) h.push_back(data.is_array() ? upper(x) : upper(x));
+      for (const auto& x : header)
+        h.push_back(data.is_array() ? upper(x) : upper(x));
       table(h, rows, out, opts.color);
     }
     return;

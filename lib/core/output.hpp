@@ -1,8 +1,8 @@
 // One renderer for every command: table | json | yaml | csv. Results go to stdout only.
 #pragma once
 #include "core/result.hpp"
-#include <nlohmann/json.hpp>
 #include <iosfwd>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 

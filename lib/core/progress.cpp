@@ -13,12 +13,14 @@ std::string Progress::line(std::size_t done, std::size_t failed, std::size_t run
   std::size_t fill = m_total ? finished * k_width / m_total : k_width;
   std::string bar(fill, '#');
   bar += std::string(k_width - fill, '.');
-  auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(m_clock.steady_now() -
-                                                                       m_start).count();
+  auto elapsed =
+      std::chrono::duration_cast<std::chrono::milliseconds>(m_clock.steady_now() - m_start).count();
   std::string eta = "--";
   if (finished > 0 && m_total > finished)
     eta = std::to_string((elapsed * static_cast<long long>(m_total - finished) /
-                          static_cast<long long>(finished)) / 1000) + "s";
+                          static_cast<long long>(finished)) /
+                         1000) +
+          "s";
   else if (m_total == finished)
     eta = "0s";
   std::size_t pending = m_total > finished + running ? m_total - finished - running : 0;

@@ -37,7 +37,8 @@ struct Error {
   /// The message with the context chain: "ctx: ctx: message".
   std::string full_message() const {
     std::string s;
-    for (const auto& c : context) s += c + ": ";
+    for (const auto& c : context)
+      s += c + ": ";
     return s + message;
   }
 };

@@ -38,8 +38,8 @@ Result<std::uint64_t> parse_size(std::string_view text) {
   std::uint64_t n = 0;
   std::string_view u;
   if (!split_number(text, n, u))
-    return make_error(ErrorKind::usage, "'" + std::string(text) +
-                                            "' is not a size: use e.g. 512KiB or 1MiB");
+    return make_error(ErrorKind::usage,
+                      "'" + std::string(text) + "' is not a size: use e.g. 512KiB or 1MiB");
   if (u.empty() || u == "B") return n;
   if (u == "KiB") return n << 10;
   if (u == "MiB") return n << 20;

@@ -11,7 +11,8 @@ namespace {
 
 std::string first_line(const std::string& s) {
   std::string l = s.substr(0, s.find('\n'));
-  while (!l.empty() && (l.back() == ' ' || l.back() == '\r')) l.pop_back();
+  while (!l.empty() && (l.back() == ' ' || l.back() == '\r'))
+    l.pop_back();
   if (l.rfind("ERROR:  ", 0) == 0) l = l.substr(8);
   return l;
 }
@@ -69,12 +70,14 @@ template <class F> auto guarded(const std::string& target, F&& f) -> decltype(f(
 Rows to_rows(const pqxx::result& r) {
   Rows out;
   out.affected = static_cast<long long>(r.affected_rows());
-  for (pqxx::row::size_type c = 0; c < r.columns(); ++c) out.columns.emplace_back(r.column_name(c));
+  for (pqxx::row::size_type c = 0; c < r.columns(); ++c)
+    out.columns.emplace_back(r.column_name(c));
   out.rows.reserve(r.size());
   for (const auto& row : r) {
     std::vector<Value> v;
     v.reserve(row.size());
-    for (const auto& f : row) v.push_back(f.is_null() ? Value{} : Value{std::string(f.c_str(), f.size())});
+    for (const auto& f : row)
+      v.push_back(f.is_null() ? Value{} : Value{std::string(f.c_str(), f.size())});
     out.rows.push_back(std::move(v));
   }
   return out;
@@ -84,7 +87,8 @@ template <class T> pqxx::result run(T& t, const std::string& sql, const Params& 
   if (params.empty()) return t.exec(sql);
   std::vector<const char*> ptrs;
   ptrs.reserve(params.size());
-  for (const auto& p : params) ptrs.push_back(p ? p->c_str() : nullptr);
+  for (const auto& p : params)
+    ptrs.push_back(p ? p->c_str() : nullptr);
   return t.exec_params(sql, pqxx::prepare::make_dynamic_params(ptrs));
 }
 
@@ -99,13 +103,17 @@ std::string Rows::get(std::size_t r, const std::string& name) const {
   const auto& v = rows.at(r).at(col(name));
   return v ? *v : std::string();
 }
-Value Rows::opt(std::size_t r, const std::string& name) const { return rows.at(r).at(col(name)); }
+Value Rows::opt(std::size_t r, const std::string& name) const {
+  return rows.at(r).at(col(name));
+}
 
 std::string quote_ident(const std::string& ident) {
   std::string o = "\"";
   for (char c : ident) {
-    if (c == '"') o += "\"\"";
-    else o.push_back(c);
+    if (c == '"')
+      o += "\"\"";
+    else
+      o.push_back(c);
   }
   return o + "\"";
 }
@@ -183,7 +191,9 @@ Result<void> Connection::exec_script(const std::string& sql) {
   });
 }
 
-int Connection::backend_pid() const { return m_impl->conn->backendpid(); }
+int Connection::backend_pid() const {
+  return m_impl->conn->backendpid();
+}
 
 Result<std::unique_ptr<AdminTx>> Connection::admin() {
   return guarded(m_target, [&]() -> Result<std::unique_ptr<AdminTx>> {
@@ -231,11 +241,14 @@ Tx::Tx(Connection& c) : m_conn(c), m_impl(std::make_unique<Impl>()) {
   m_impl->work = std::make_unique<pqxx::work>(*c.m_impl->conn);
 }
 
-Tx::~Tx() { rollback(); }
+Tx::~Tx() {
+  rollback();
+}
 
 Result<Rows> Tx::exec(const std::string& sql, const Params& params) {
   if (!m_impl->work) return make_error(ErrorKind::unexpected, "transaction already finished");
-  return guarded(m_conn.target(), [&]() -> Result<Rows> { return to_rows(run(*m_impl->work, sql, params)); });
+  return guarded(m_conn.target(),
+                 [&]() -> Result<Rows> { return to_rows(run(*m_impl->work, sql, params)); });
 }
 
 Result<void> Tx::exec_script(const std::string& sql) {
@@ -280,15 +293,17 @@ Result<void> release_lock(Connection& c, const LockKey& key) {
 }
 
 Result<std::vector<LockHolder>> lock_holders(Connection& c, const LockKey& key) {
-  CRM_TRY_ASSIGN(auto r, c.exec(
-      "SELECT a.pid, coalesce(a.application_name, '') AS app, "
-      "       date_trunc('second', now() - coalesce(a.xact_start, a.backend_start))::text AS age "
-      "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
-      "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2 "
-      "  AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
-      "  AND l.classid::bigint = ($1::int::bigint & 4294967295) "
-      "  AND l.objid::bigint = (hashtext($2)::bigint & 4294967295)",
-      {std::to_string(key.space), key.name}));
+  CRM_TRY_ASSIGN(
+      auto r,
+      c.exec("SELECT a.pid, coalesce(a.application_name, '') AS app, "
+             "       date_trunc('second', now() - coalesce(a.xact_start, a.backend_start))::text "
+             "AS age "
+             "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+             "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2 "
+             "  AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+             "  AND l.classid::bigint = ($1::int::bigint & 4294967295) "
+             "  AND l.objid::bigint = (hashtext($2)::bigint & 4294967295)",
+             {std::to_string(key.space), key.name}));
   std::vector<LockHolder> out;
   for (std::size_t i = 0; i < r.size(); ++i)
     out.push_back({std::stoi(r.get(i, "pid")), r.get(i, "app"), r.get(i, "age")});
@@ -314,8 +329,8 @@ Result<void> acquire_lock(Connection& c, const LockKey& key, std::chrono::millis
           (h->front().application_name.empty() ? "unknown application"
                                                : h->front().application_name) +
           ", running for " + h->front().age + ")";
-  return make_error(ErrorKind::conflict, "lock '" + key.name + "' is held by " + who +
-                                             "; waited " + std::to_string(wait.count()) +
+  return make_error(ErrorKind::conflict, "lock '" + key.name + "' is held by " + who + "; waited " +
+                                             std::to_string(wait.count()) +
                                              " ms: retry later or raise --lock-timeout");
 }
 

@@ -74,9 +74,9 @@ enum class Isolation { row, schema };
 
 /// What TenantTx needs to know about a tenant (resolved up front, UUID-first).
 struct TenantScope {
-  std::string org_id;        // UUID
+  std::string org_id; // UUID
   Isolation isolation = Isolation::row;
-  std::string schema;        // org_<hex> for schema tenants; "" for row tenants
+  std::string schema; // org_<hex> for schema tenants; "" for row tenants
   std::string app_role = "crm_app";
   std::string guc = "app.current_org_id";
 };

@@ -17,7 +17,8 @@ size_t on_header(char* p, size_t size, size_t n, void* ud) {
   auto colon = line.find(':');
   if (colon != std::string::npos) {
     std::string k = line.substr(0, colon), v = line.substr(colon + 1);
-    for (auto& c : k) c = static_cast<char>(tolower(static_cast<unsigned char>(c)));
+    for (auto& c : k)
+      c = static_cast<char>(tolower(static_cast<unsigned char>(c)));
     auto b = v.find_first_not_of(" \t"), e = v.find_last_not_of(" \t\r\n");
     (*static_cast<Headers*>(ud))[k] = b == std::string::npos ? "" : v.substr(b, e - b + 1);
   }
@@ -35,7 +36,8 @@ public:
     if (!h) return make_error(ErrorKind::unexpected, "curl_easy_init failed");
     Response resp;
     curl_slist* hdrs = nullptr;
-    for (const auto& [k, v] : req.headers) hdrs = curl_slist_append(hdrs, (k + ": " + v).c_str());
+    for (const auto& [k, v] : req.headers)
+      hdrs = curl_slist_append(hdrs, (k + ": " + v).c_str());
     curl_easy_setopt(h, CURLOPT_URL, req.url.c_str());
     curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req.method.c_str());
     if (req.method == "HEAD") curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
@@ -60,8 +62,8 @@ public:
     curl_slist_free_all(hdrs);
     curl_easy_cleanup(h);
     if (rc != CURLE_OK)
-      return make_error(ErrorKind::upstream, req.method + " " + strip_query(req.url) + ": " +
-                                                 curl_easy_strerror(rc));
+      return make_error(ErrorKind::upstream,
+                        req.method + " " + strip_query(req.url) + ": " + curl_easy_strerror(rc));
     resp.status = static_cast<int>(status);
     return resp;
   }
@@ -72,6 +74,8 @@ private:
 
 } // namespace
 
-std::unique_ptr<Client> make_curl_client() { return std::make_unique<CurlClient>(); }
+std::unique_ptr<Client> make_curl_client() {
+  return std::make_unique<CurlClient>();
+}
 
 } // namespace crm::http

@@ -7,7 +7,9 @@
 
 namespace crm::http {
 
-bool is_retryable_status(int s) { return s == 408 || s == 409 || s == 429 || (s >= 500 && s < 600); }
+bool is_retryable_status(int s) {
+  return s == 408 || s == 409 || s == 429 || (s >= 500 && s < 600);
+}
 
 std::optional<std::chrono::milliseconds> retry_after(const Headers& h, TimePoint now) {
   if (auto it = h.find("retry-after-ms"); it != h.end()) {
@@ -68,7 +70,8 @@ std::string url_encode(const std::string& s) {
   static constexpr char k_hex[] = "0123456789ABCDEF";
   std::string o;
   for (unsigned char c : s) {
-    if (isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') o.push_back(static_cast<char>(c));
+    if (isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~')
+      o.push_back(static_cast<char>(c));
     else {
       o.push_back('%');
       o.push_back(k_hex[c >> 4]);

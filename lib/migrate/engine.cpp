@@ -14,9 +14,15 @@ namespace crm::migrate {
 namespace {
 
 constexpr std::int32_t k_lock_space = 0x43524d31;
-const char* track_name(Track t) { return t == Track::global ? "global" : "tenant"; }
-std::string ms_text(std::chrono::milliseconds d) { return std::to_string(d.count()) + "ms"; }
-std::string base(const std::string& f) { return std::filesystem::path(f).filename().string(); }
+const char* track_name(Track t) {
+  return t == Track::global ? "global" : "tenant";
+}
+std::string ms_text(std::chrono::milliseconds d) {
+  return std::to_string(d.count()) + "ms";
+}
+std::string base(const std::string& f) {
+  return std::filesystem::path(f).filename().string();
+}
 
 struct Applied {
   std::string status;
@@ -40,7 +46,8 @@ Result<AppliedMap> applied_for(db::Connection& c, const std::string& schema, Tra
                                 {schema, track_name(track)}));
   for (std::size_t i = 0; i < r.size(); ++i)
     m[r.get(i, "version")] = {r.get(i, "status"), r.get(i, "checksum"),
-                              std::stoi(r.get(i, "statements_done")), std::stoi(r.get(i, "attempt"))};
+                              std::stoi(r.get(i, "statements_done")),
+                              std::stoi(r.get(i, "attempt"))};
   return m;
 }
 
@@ -52,7 +59,8 @@ const char* k_upsert_applied =
     "INSERT INTO crm.schema_migrations (schema_name, track, version, name, checksum, status, "
     "  applied_at, duration_ms, error, sqlstate, attempt, run_id, statements_done) "
     "VALUES ($1, $2, $3, $4, $5, 'applied', now(), $6::bigint, NULL, NULL, 1, $7::uuid, $8::int) "
-    "ON CONFLICT (schema_name, track, version) DO UPDATE SET status = 'applied', checksum = EXCLUDED.checksum, "
+    "ON CONFLICT (schema_name, track, version) DO UPDATE SET status = 'applied', checksum = "
+    "EXCLUDED.checksum, "
     "  applied_at = now(), duration_ms = EXCLUDED.duration_ms, error = NULL, sqlstate = NULL, "
     "  attempt = crm.schema_migrations.attempt + 1, run_id = EXCLUDED.run_id, "
     "  statements_done = EXCLUDED.statements_done, name = EXCLUDED.name";
@@ -61,10 +69,12 @@ Result<void> record_failure(db::Connection& c, const std::string& schema, const 
                             const std::string& run_id, const Error& e) {
   auto r = c.exec(
       "INSERT INTO crm.schema_migrations (schema_name, track, version, name, checksum, status, "
-      "  error, sqlstate, attempt, run_id) VALUES ($1, $2, $3, $4, $5, 'failed', $6, $7, 1, $8::uuid) "
+      "  error, sqlstate, attempt, run_id) VALUES ($1, $2, $3, $4, $5, 'failed', $6, $7, 1, "
+      "$8::uuid) "
       "ON CONFLICT (schema_name, track, version) DO UPDATE SET "
       "  status = CASE WHEN crm.schema_migrations.status = 'applied' THEN 'applied' "
-      "                WHEN crm.schema_migrations.status = 'running' THEN 'running' ELSE 'failed' END, "
+      "                WHEN crm.schema_migrations.status = 'running' THEN 'running' ELSE 'failed' "
+      "END, "
       "  error = EXCLUDED.error, sqlstate = EXCLUDED.sqlstate, "
       "  attempt = crm.schema_migrations.attempt + 1, run_id = EXCLUDED.run_id",
       {schema, track_name(m.track), m.version, m.name, m.checksum, e.message,
@@ -78,10 +88,11 @@ Result<void> record_failure(db::Connection& c, const std::string& schema, const 
 Result<bool> can_run_as_owner(db::Tx& tx, const std::string& schema) {
   // Objects belong to crm_owner when the login may become it and it may create in the schema
   // (a database migrated by another tool keeps its own ownership).
-  CRM_TRY_ASSIGN(auto r, tx.exec("SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'crm_owner' "
-                                 "AND pg_has_role(current_user, oid, 'MEMBER') "
-                                 "AND has_schema_privilege(oid, $1, 'CREATE')) AS ok",
-                                 {schema}));
+  CRM_TRY_ASSIGN(auto r,
+                 tx.exec("SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'crm_owner' "
+                         "AND pg_has_role(current_user, oid, 'MEMBER') "
+                         "AND has_schema_privilege(oid, $1, 'CREATE')) AS ok",
+                         {schema}));
   return r.get(0, "ok") == "t";
 }
 
@@ -92,9 +103,10 @@ Result<void> apply_transactional(db::Connection& c, const std::string& schema, c
                                  const std::string& run_id, Clock& clock) {
   auto start = clock.steady_now();
   CRM_TRY_ASSIGN(auto tx, c.admin());
-  CRM_TRY(tx->exec("SELECT set_config('lock_timeout', $1, true), set_config('statement_timeout', $2, true), "
-                   "set_config('search_path', $3, true)",
-                   {ms_text(m.lock_timeout), ms_text(m.statement_timeout), search_path_for(schema)}));
+  CRM_TRY(tx->exec(
+      "SELECT set_config('lock_timeout', $1, true), set_config('statement_timeout', $2, true), "
+      "set_config('search_path', $3, true)",
+      {ms_text(m.lock_timeout), ms_text(m.statement_timeout), search_path_for(schema)}));
   bool as_owner = false;
   if (!m.run_as_login) {
     CRM_TRY_ASSIGN(as_owner, can_run_as_owner(*tx, schema));
@@ -103,7 +115,8 @@ Result<void> apply_transactional(db::Connection& c, const std::string& schema, c
   if (auto r = tx->exec_script(m.up_sql); !r)
     return std::move(r).error().with_context(base(m.file) + " in schema " + schema);
   if (as_owner) CRM_TRY(tx->exec("RESET ROLE"));
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(clock.steady_now() - start).count();
+  auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(clock.steady_now() - start).count();
   CRM_TRY(tx->exec(k_upsert_applied, {schema, track_name(m.track), m.version, m.name, m.checksum,
                                       std::to_string(ms), run_id, "0"}));
   return tx->commit();
@@ -121,19 +134,25 @@ std::optional<std::string> cic_index_name(const std::string& stmt) {
 
 // Non-transactional file: per-statement progress, resume at the next statement, rebuild an
 // INVALID index left by a failed CREATE INDEX CONCURRENTLY.
-Result<void> apply_nontransactional(db::Connection& c, const std::string& schema, const Migration& m,
-                                    const std::string& run_id, int done_before, Clock& clock) {
+Result<void> apply_nontransactional(db::Connection& c, const std::string& schema,
+                                    const Migration& m, const std::string& run_id, int done_before,
+                                    Clock& clock) {
   auto start = clock.steady_now();
   auto stmts = split_statements(m.up_sql);
-  CRM_TRY(c.exec(
-      "INSERT INTO crm.schema_migrations (schema_name, track, version, name, checksum, status, attempt, "
-      "  run_id, statements_done) VALUES ($1, $2, $3, $4, $5, 'running', 0, $6::uuid, 0) "
-      "ON CONFLICT (schema_name, track, version) DO UPDATE SET status = 'running', run_id = EXCLUDED.run_id",
-      {schema, track_name(m.track), m.version, m.name, m.checksum, run_id}));
-  CRM_TRY(c.exec("SELECT set_config('search_path', $1, false), set_config('lock_timeout', $2, false), "
-                 "set_config('statement_timeout', $3, false)",
-                 {search_path_for(schema), ms_text(m.lock_timeout), ms_text(m.statement_timeout)}));
-  auto reset = [&] { (void)c.exec("RESET search_path; RESET lock_timeout; RESET statement_timeout"); };
+  CRM_TRY(
+      c.exec("INSERT INTO crm.schema_migrations (schema_name, track, version, name, checksum, "
+             "status, attempt, "
+             "  run_id, statements_done) VALUES ($1, $2, $3, $4, $5, 'running', 0, $6::uuid, 0) "
+             "ON CONFLICT (schema_name, track, version) DO UPDATE SET status = 'running', run_id = "
+             "EXCLUDED.run_id",
+             {schema, track_name(m.track), m.version, m.name, m.checksum, run_id}));
+  CRM_TRY(
+      c.exec("SELECT set_config('search_path', $1, false), set_config('lock_timeout', $2, false), "
+             "set_config('statement_timeout', $3, false)",
+             {search_path_for(schema), ms_text(m.lock_timeout), ms_text(m.statement_timeout)}));
+  auto reset = [&] {
+    (void)c.exec("RESET search_path; RESET lock_timeout; RESET statement_timeout");
+  };
   for (std::size_t i = static_cast<std::size_t>(done_before); i < stmts.size(); ++i) {
     if (auto idx = cic_index_name(stmts[i])) {
       auto inv = c.exec("SELECT 1 FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid "
@@ -146,15 +165,16 @@ Result<void> apply_nontransactional(db::Connection& c, const std::string& schema
     }
     if (auto r = c.exec_script(stmts[i]); !r) {
       reset();
-      return std::move(r).error().with_context(base(m.file) + " statement " + std::to_string(i + 1) +
-                                               " in schema " + schema);
+      return std::move(r).error().with_context(base(m.file) + " statement " +
+                                               std::to_string(i + 1) + " in schema " + schema);
     }
     CRM_TRY(c.exec("UPDATE crm.schema_migrations SET statements_done = $3::int "
                    "WHERE schema_name = $1 AND track = $4 AND version = $2",
                    {schema, m.version, std::to_string(i + 1), track_name(m.track)}));
   }
   reset();
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(clock.steady_now() - start).count();
+  auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(clock.steady_now() - start).count();
   CRM_TRY(c.exec(k_upsert_applied, {schema, track_name(m.track), m.version, m.name, m.checksum,
                                     std::to_string(ms), run_id, std::to_string(stmts.size())}));
   return {};
@@ -164,7 +184,8 @@ Result<void> apply_one(db::Connection& c, const std::string& schema, const Migra
                        const std::string& run_id, const Applied* prior, Clock& clock) {
   if (m.tx == TxMode::none)
     return apply_nontransactional(c, schema, m, run_id,
-                                  prior && prior->status != "applied" ? prior->statements_done : 0, clock);
+                                  prior && prior->status != "applied" ? prior->statements_done : 0,
+                                  clock);
   std::chrono::milliseconds backoff{200};
   for (int attempt = 0;; ++attempt) {
     auto r = apply_transactional(c, schema, m, run_id, clock);
@@ -193,8 +214,9 @@ Result<std::vector<const Migration*>> pending(const std::vector<Migration>& file
     if (done) continue;
     if (!opts.to_version.empty() && m.version > opts.to_version) continue;
     if (m.version < max_applied && !opts.allow_out_of_order)
-      return make_error(ErrorKind::conflict, "out-of-order migration " + base(m.file) + " in schema " +
-                                                 schema + " (older than applied " + max_applied +
+      return make_error(ErrorKind::conflict, "out-of-order migration " + base(m.file) +
+                                                 " in schema " + schema + " (older than applied " +
+                                                 max_applied +
                                                  "): rename it or pass --allow-out-of-order");
     out.push_back(&m);
   }
@@ -222,7 +244,8 @@ SchemaOutcome run_schema(db::Connection& c, const std::string& schema,
   }
   for (const Migration* m : *todo) {
     if (dry) {
-      dry->plan.push_back((track == Track::global ? std::string("global") : schema) + " " + m->version + " " + base(m->file) + " (" +
+      dry->plan.push_back((track == Track::global ? std::string("global") : schema) + " " +
+                          m->version + " " + base(m->file) + " (" +
                           (m->tx == TxMode::none ? "no transaction" : "transaction") + ")");
       o.applied.push_back(m->version);
       continue;
@@ -248,7 +271,8 @@ Result<void> start_run(db::Connection& c, const std::string& run_id, const std::
   return c.exec("INSERT INTO crm.migration_runs (run_id, command, actor, status, args) "
                 "VALUES ($1::uuid, $2, $3, 'running', $4::jsonb)",
                 {run_id, command, opts.actor,
-                 std::string("{\"to\":\"") + opts.to_version + "\",\"jobs\":" + std::to_string(opts.jobs) + "}"})
+                 std::string("{\"to\":\"") + opts.to_version +
+                     "\",\"jobs\":" + std::to_string(opts.jobs) + "}"})
                  .ok()
              ? Result<void>{}
              : make_error(ErrorKind::unexpected, "cannot record migration run");
@@ -257,7 +281,10 @@ Result<void> start_run(db::Connection& c, const std::string& run_id, const std::
 void finish_run(db::Connection& c, const std::string& run_id, const RunReport& rep) {
   (void)c.exec("UPDATE crm.migration_runs SET finished_at = now(), status = $2, applied = $3::int, "
                "failed = $4::int WHERE run_id = $1::uuid",
-               {run_id, rep.interrupted ? "interrupted" : rep.failed_count() ? "partial" : "ok",
+               {run_id,
+                rep.interrupted      ? "interrupted"
+                : rep.failed_count() ? "partial"
+                                     : "ok",
                 std::to_string(rep.applied_count()), std::to_string(rep.failed_count())});
 }
 
@@ -275,17 +302,22 @@ bool selected(const Target& t, const std::vector<std::string>& wanted,
 } // namespace
 
 std::size_t RunReport::failed_count() const {
-  return static_cast<std::size_t>(std::count_if(schemas.begin(), schemas.end(),
-                                                [](const auto& s) { return s.failed; }));
+  return static_cast<std::size_t>(
+      std::count_if(schemas.begin(), schemas.end(), [](const auto& s) { return s.failed; }));
 }
 std::size_t RunReport::applied_count() const {
   std::size_t n = 0;
-  for (const auto& s : schemas) n += s.applied.size();
+  for (const auto& s : schemas)
+    n += s.applied.size();
   return n;
 }
 
-db::LockKey coordinator_key() { return {k_lock_space, "migrate:coordinator"}; }
-db::LockKey schema_key(const std::string& schema) { return {k_lock_space, "migrate:schema:" + schema}; }
+db::LockKey coordinator_key() {
+  return {k_lock_space, "migrate:coordinator"};
+}
+db::LockKey schema_key(const std::string& schema) {
+  return {k_lock_space, "migrate:schema:" + schema};
+}
 
 Result<void> ensure_state_tables(db::Connection& c) {
   return c.exec_script(R"SQL(
@@ -327,7 +359,8 @@ Result<std::vector<Target>> tenant_targets(db::Connection& c) {
   CRM_TRY_ASSIGN(auto r, c.exec("SELECT id::text AS id, schema_name FROM public.organizations "
                                 "WHERE isolation = 'schema' AND status <> 'deleted' "
                                 "AND schema_name IS NOT NULL ORDER BY created_at, id"));
-  for (std::size_t i = 0; i < r.size(); ++i) out.push_back({r.get(i, "schema_name"), r.get(i, "id")});
+  for (std::size_t i = 0; i < r.size(); ++i)
+    out.push_back({r.get(i, "schema_name"), r.get(i, "id")});
   return out;
 }
 
@@ -342,10 +375,14 @@ Result<RunReport> up(const MigrationSet& set, const RunOptions& opts, Connection
     CRM_TRY(ensure_state_tables(*coord));
     CRM_TRY(start_run(*coord, rep.run_id, "up", opts));
   }
-  auto emit = [&](Event e) { if (events) events(e); };
+  auto emit = [&](Event e) {
+    if (events) events(e);
+  };
 
-  // 1. Global track, then the tenant track on public (row-mode tenants), under the coordinator lock.
-  SchemaOutcome g = run_schema(*coord, "public", set.global, Track::global, opts, rep.run_id, clock, dry);
+  // 1. Global track, then the tenant track on public (row-mode tenants), under the coordinator
+  // lock.
+  SchemaOutcome g =
+      run_schema(*coord, "public", set.global, Track::global, opts, rep.run_id, clock, dry);
   g.schema = "global";
   rep.schemas.push_back(g);
   if (g.failed) {
@@ -356,7 +393,8 @@ Result<RunReport> up(const MigrationSet& set, const RunOptions& opts, Connection
   std::map<std::string, std::string> slug_of;
   if (!opts.tenants.empty()) {
     if (auto r = coord->exec("SELECT id::text AS id, slug FROM public.organizations"); r)
-      for (std::size_t i = 0; i < r->size(); ++i) slug_of[r->get(i, "id")] = r->get(i, "slug");
+      for (std::size_t i = 0; i < r->size(); ++i)
+        slug_of[r->get(i, "id")] = r->get(i, "slug");
   }
   std::vector<Target> chosen;
   for (const auto& t : targets)
@@ -444,8 +482,10 @@ Result<RunReport> up(const MigrationSet& set, const RunOptions& opts, Connection
       return;
     }
     std::vector<std::thread> threads;
-    for (int i = 0; i < n; ++i) threads.emplace_back(worker, nullptr);
-    for (auto& t : threads) t.join();
+    for (int i = 0; i < n; ++i)
+      threads.emplace_back(worker, nullptr);
+    for (auto& t : threads)
+      t.join();
   };
 
   // 2. public (row tenants) and canaries first, then the rest.
@@ -501,7 +541,8 @@ Result<RunReport> down(const MigrationSet& set, Track track, const RunOptions& o
     std::sort(versions.rbegin(), versions.rend());
     for (const auto& v : versions) {
       if (opts.to_version.empty() ? !o.applied.empty() : v <= opts.to_version) break;
-      auto it = std::find_if(files.begin(), files.end(), [&](const Migration& m) { return m.version == v; });
+      auto it = std::find_if(files.begin(), files.end(),
+                             [&](const Migration& m) { return m.version == v; });
       if (it == files.end() || it->down_sql.empty()) {
         o.failed = true;
         o.failed_version = v;
@@ -518,11 +559,13 @@ Result<RunReport> down(const MigrationSet& set, Track track, const RunOptions& o
       }
       auto r = [&]() -> Result<void> {
         CRM_TRY_ASSIGN(auto tx, c->admin());
-        CRM_TRY(tx->exec("SELECT set_config('search_path', $1, true), set_config('lock_timeout', $2, true)",
-                         {search_path_for(t.schema), ms_text(it->lock_timeout)}));
+        CRM_TRY(tx->exec(
+            "SELECT set_config('search_path', $1, true), set_config('lock_timeout', $2, true)",
+            {search_path_for(t.schema), ms_text(it->lock_timeout)}));
         CRM_TRY(tx->exec_script(it->down_sql));
         CRM_TRY(tx->exec("DELETE FROM crm.schema_migrations WHERE schema_name = $1 AND track = $3 "
-                         "AND version = $2", {t.schema, v, track_name(track)}));
+                         "AND version = $2",
+                         {t.schema, v, track_name(track)}));
         return tx->commit();
       }();
       if (!r) {
@@ -548,52 +591,63 @@ Result<std::vector<Drift>> verify(db::Connection& c, const MigrationSet& set) {
   std::vector<Drift> out;
   CRM_TRY_ASSIGN(bool exists, state_tables_exist(c));
   if (!exists) return out;
-  CRM_TRY_ASSIGN(auto r, c.exec("SELECT schema_name, track, version, checksum FROM crm.schema_migrations "
-                                "WHERE status = 'applied' ORDER BY track, version, schema_name"));
+  CRM_TRY_ASSIGN(auto r,
+                 c.exec("SELECT schema_name, track, version, checksum FROM crm.schema_migrations "
+                        "WHERE status = 'applied' ORDER BY track, version, schema_name"));
   std::map<std::pair<std::string, std::string>, Drift> by;
   for (std::size_t i = 0; i < r.size(); ++i) {
     Track t = r.get(i, "track") == "global" ? Track::global : Track::tenant;
     const auto& files = t == Track::global ? set.global : set.tenant;
     std::string v = r.get(i, "version");
     std::string schema = t == Track::global ? "global" : r.get(i, "schema_name");
-    auto it = std::find_if(files.begin(), files.end(), [&](const Migration& m) { return m.version == v; });
+    auto it = std::find_if(files.begin(), files.end(),
+                           [&](const Migration& m) { return m.version == v; });
     std::string kind;
-    if (it == files.end()) kind = "missing";
-    else if (it->checksum != r.get(i, "checksum") && !it->repeatable) kind = "changed";
-    else continue;
+    if (it == files.end())
+      kind = "missing";
+    else if (it->checksum != r.get(i, "checksum") && !it->repeatable)
+      kind = "changed";
+    else
+      continue;
     auto& d = by[{kind, std::string(track_name(t)) + "/" + v}];
     d.kind = kind;
     d.version = v;
     d.file = it == files.end() ? std::string(track_name(t)) + "/" + v + "_*.sql" : it->file;
     d.schemas.push_back(schema);
   }
-  for (auto& [k, d] : by) out.push_back(std::move(d));
+  for (auto& [k, d] : by)
+    out.push_back(std::move(d));
   return out;
 }
 
-Result<long long> repair(db::Connection& c, const MigrationSet& set, const std::string& actor, bool dry_run) {
+Result<long long> repair(db::Connection& c, const MigrationSet& set, const std::string& actor,
+                         bool dry_run) {
   CRM_TRY_ASSIGN(bool exists, state_tables_exist(c));
   if (!exists) return 0LL;
   long long changed = 0;
   CRM_TRY_ASSIGN(auto tx, c.admin());
   for (const auto* list : {&set.global, &set.tenant})
     for (const auto& m : *list) {
-      CRM_TRY_ASSIGN(auto r, tx->exec(dry_run
-                                          ? "SELECT 1 FROM crm.schema_migrations WHERE track = $1 AND version = $2 "
-                                            "AND status = 'applied' AND checksum <> $3"
-                                          : "UPDATE crm.schema_migrations SET checksum = $3 WHERE track = $1 "
-                                            "AND version = $2 AND status = 'applied' AND checksum <> $3",
-                                      {track_name(m.track), m.version, m.checksum}));
+      CRM_TRY_ASSIGN(
+          auto r,
+          tx->exec(dry_run
+                       ? "SELECT 1 FROM crm.schema_migrations WHERE track = $1 AND version = $2 "
+                         "AND status = 'applied' AND checksum <> $3"
+                       : "UPDATE crm.schema_migrations SET checksum = $3 WHERE track = $1 "
+                         "AND version = $2 AND status = 'applied' AND checksum <> $3",
+                   {track_name(m.track), m.version, m.checksum}));
       changed += dry_run ? static_cast<long long>(r.size()) : r.affected;
     }
-  CRM_TRY_ASSIGN(auto f, tx->exec(dry_run ? "SELECT 1 FROM crm.schema_migrations WHERE status = 'failed'"
-                                          : "DELETE FROM crm.schema_migrations WHERE status = 'failed'"));
+  CRM_TRY_ASSIGN(auto f,
+                 tx->exec(dry_run ? "SELECT 1 FROM crm.schema_migrations WHERE status = 'failed'"
+                                  : "DELETE FROM crm.schema_migrations WHERE status = 'failed'"));
   changed += dry_run ? static_cast<long long>(f.size()) : f.affected;
   if (dry_run) return changed;
   std::string run_id = uuid_v4();
-  CRM_TRY(tx->exec("INSERT INTO crm.migration_runs (run_id, command, actor, status, applied, finished_at) "
-                   "VALUES ($1::uuid, 'repair', $2, 'ok', $3::int, now())",
-                   {run_id, actor, std::to_string(changed)}));
+  CRM_TRY(tx->exec(
+      "INSERT INTO crm.migration_runs (run_id, command, actor, status, applied, finished_at) "
+      "VALUES ($1::uuid, 'repair', $2, 'ok', $3::int, now())",
+      {run_id, actor, std::to_string(changed)}));
   CRM_TRY(db::write_audit(*tx, {actor, "", "migrate.repair", "crm.schema_migrations",
                                 "{\"rows\":" + std::to_string(changed) + "}", "ok", ""}));
   CRM_TRY(tx->commit());

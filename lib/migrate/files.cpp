@@ -25,9 +25,12 @@ std::string normalise(std::string_view bytes) {
   return out;
 }
 
-std::string checksum(std::string_view bytes) { return crypto::hex(crypto::sha256(normalise(bytes))); }
+std::string checksum(std::string_view bytes) {
+  return crypto::hex(crypto::sha256(normalise(bytes)));
+}
 
-Result<Migration> parse_migration(const std::string& filename, const std::string& text, Track track) {
+Result<Migration> parse_migration(const std::string& filename, const std::string& text,
+                                  Track track) {
   static const std::regex k_versioned(R"(^(\d{14})_([a-z0-9_]+)\.sql$)");
   static const std::regex k_repeatable(R"(^R__([a-z0-9_]+)\.sql$)");
   std::string base = fs::path(filename).filename().string();
@@ -55,7 +58,8 @@ Result<Migration> parse_migration(const std::string& filename, const std::string
   bool in_down = false;
   while (std::getline(in, line)) {
     std::string t = line;
-    while (!t.empty() && (t.back() == ' ' || t.back() == '\t')) t.pop_back();
+    while (!t.empty() && (t.back() == ' ' || t.back() == '\t'))
+      t.pop_back();
     if (t.rfind("-- crmctl:", 0) == 0) {
       std::string d = t.substr(10);
       if (d == "down") {
@@ -65,7 +69,8 @@ Result<Migration> parse_migration(const std::string& filename, const std::string
       auto eq = d.find('=');
       std::string k = d.substr(0, eq), v = eq == std::string::npos ? "" : d.substr(eq + 1);
       if (k == "tx") {
-        if (v == "none") m.tx = TxMode::none;
+        if (v == "none")
+          m.tx = TxMode::none;
         else if (v != "on")
           return make_error(ErrorKind::usage, filename + ": directive tx takes 'none' or 'on'");
       } else if (k == "lock_timeout" || k == "statement_timeout") {
@@ -102,13 +107,15 @@ Result<MigrationSet> load_migrations(const std::string& dir) {
                           "' does not exist: pass --migrations-dir DIR (with global/ and tenant/) "
                           "or set migrations_dir in the profile");
   bool any = false;
-  for (auto [sub, track] : {std::pair{"global", Track::global}, std::pair{"tenant", Track::tenant}}) {
+  for (auto [sub, track] :
+       {std::pair{"global", Track::global}, std::pair{"tenant", Track::tenant}}) {
     fs::path p = fs::path(dir) / sub;
     if (!fs::is_directory(p, ec)) continue;
     any = true;
     std::vector<fs::path> files;
     for (const auto& e : fs::directory_iterator(p, ec))
-      if ((e.is_regular_file() || e.is_symlink()) && e.path().extension() == ".sql") files.push_back(e.path());
+      if ((e.is_regular_file() || e.is_symlink()) && e.path().extension() == ".sql")
+        files.push_back(e.path());
     std::sort(files.begin(), files.end());
     auto& list = track == Track::global ? set.global : set.tenant;
     for (const auto& f : files) {
@@ -116,8 +123,8 @@ Result<MigrationSet> load_migrations(const std::string& dir) {
       std::stringstream ss;
       if (in) ss << in.rdbuf();
       if (!in || in.bad())
-        return make_error(ErrorKind::config, "cannot read migration file " + f.string() +
-                                                 ": check its permissions");
+        return make_error(ErrorKind::config,
+                          "cannot read migration file " + f.string() + ": check its permissions");
       CRM_TRY_ASSIGN(Migration m, parse_migration(f.string(), ss.str(), track));
       list.push_back(std::move(m));
     }
@@ -179,7 +186,8 @@ std::vector<std::string> split_statements(const std::string& sql) {
     }
     if (c == '$') {
       std::size_t j = i + 1;
-      while (j < n && (isalnum(static_cast<unsigned char>(sql[j])) || sql[j] == '_')) ++j;
+      while (j < n && (isalnum(static_cast<unsigned char>(sql[j])) || sql[j] == '_'))
+        ++j;
       if (j < n && sql[j] == '$' && !(i > 0 && isalnum(static_cast<unsigned char>(sql[i - 1])))) {
         std::string tag = sql.substr(i, j - i + 1);
         auto e = sql.find(tag, j + 1);
@@ -203,7 +211,8 @@ std::vector<std::string> split_statements(const std::string& sql) {
 
 namespace {
 std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(tolower(static_cast<unsigned char>(c)));
+  for (auto& c : s)
+    c = static_cast<char>(tolower(static_cast<unsigned char>(c)));
   return s;
 }
 } // namespace
@@ -213,7 +222,8 @@ std::vector<LintFinding> lint(const Migration& m) {
   std::string file = fs::path(m.file).filename().string();
   auto stmts = split_statements(m.up_sql);
   std::string all;
-  for (const auto& s : stmts) all += lower(s) + ";\n";
+  for (const auto& s : stmts)
+    all += lower(s) + ";\n";
   static const std::regex k_create_table(
       R"re(create\s+table\s+(?:if\s+not\s+exists\s+)?("?[\w.]+"?)\s*\(([\s\S]*))re");
   static const std::regex k_index(R"(create\s+(?:unique\s+)?index\s+(?!concurrently))");
@@ -225,7 +235,8 @@ std::vector<LintFinding> lint(const Migration& m) {
     if (m.track == Track::tenant && std::regex_search(s, sm, k_create_table)) {
       std::string table = sm[1];
       table.erase(std::remove(table.begin(), table.end(), '"'), table.end());
-      std::string bare = table.substr(table.rfind('.') == std::string::npos ? 0 : table.rfind('.') + 1);
+      std::string bare =
+          table.substr(table.rfind('.') == std::string::npos ? 0 : table.rfind('.') + 1);
       if (sm[2].str().find("org_id") == std::string::npos)
         out.push_back({"high", "TENANT_TABLE_NO_ORG_ID", file,
                        "tenant table " + table + " has no org_id column"});
@@ -233,12 +244,16 @@ std::vector<LintFinding> lint(const Migration& m) {
         auto has = [&](const std::string& pat) {
           // crm.enable_tenant_rls('t') does ENABLE, FORCE and the canonical policy at once.
           return std::regex_search(all, std::regex(pat)) ||
-                 std::regex_search(all, std::regex("crm\\.enable_tenant_rls\\(\\s*'\"?" + bare + "\"?'"));
+                 std::regex_search(
+                     all, std::regex("crm\\.enable_tenant_rls\\(\\s*'\"?" + bare + "\"?'"));
         };
-        if (!has("alter\\s+table\\s+(only\\s+)?\"?" + bare + "\"?\\s+enable\\s+row\\s+level\\s+security"))
-          out.push_back({"high", "TENANT_TABLE_NO_RLS", file,
-                         "tenant table " + table + " is created without ENABLE ROW LEVEL SECURITY"});
-        if (!has("alter\\s+table\\s+(only\\s+)?\"?" + bare + "\"?\\s+force\\s+row\\s+level\\s+security"))
+        if (!has("alter\\s+table\\s+(only\\s+)?\"?" + bare +
+                 "\"?\\s+enable\\s+row\\s+level\\s+security"))
+          out.push_back(
+              {"high", "TENANT_TABLE_NO_RLS", file,
+               "tenant table " + table + " is created without ENABLE ROW LEVEL SECURITY"});
+        if (!has("alter\\s+table\\s+(only\\s+)?\"?" + bare +
+                 "\"?\\s+force\\s+row\\s+level\\s+security"))
           out.push_back({"high", "TENANT_TABLE_RLS_NOT_FORCED", file,
                          "tenant table " + table + " is created without FORCE ROW LEVEL SECURITY"});
         if (!has("create\\s+policy\\s+\\w+\\s+on\\s+\"?" + bare + "\"?\\b"))
@@ -248,9 +263,10 @@ std::vector<LintFinding> lint(const Migration& m) {
     }
     static const std::regex k_index_on(R"re(\bon\s+(?:only\s+)?"?([\w.]+)"?)re");
     std::smatch on;
-    bool new_table = std::regex_search(s, on, k_index_on) &&
-                     std::regex_search(all, std::regex("create\\s+table\\s+(if\\s+not\\s+exists\\s+)?\"?" +
-                                                       on[1].str() + "\"?\\s*\\("));
+    bool new_table =
+        std::regex_search(s, on, k_index_on) &&
+        std::regex_search(all, std::regex("create\\s+table\\s+(if\\s+not\\s+exists\\s+)?\"?" +
+                                          on[1].str() + "\"?\\s*\\("));
     if (std::regex_search(s, k_index) && !new_table)
       out.push_back({"medium", "INDEX_WITHOUT_CONCURRENTLY", file,
                      "CREATE INDEX without CONCURRENTLY blocks writes on big tables: use "

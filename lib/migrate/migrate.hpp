@@ -1,5 +1,5 @@
-// The migration engine: versioned SQL with checksums, per-(schema, version) state committed with the
-// DDL, session-level try-locks, fan-out over tenant schemas, resumable non-transactional files.
+// The migration engine: versioned SQL with checksums, per-(schema, version) state committed with
+// the DDL, session-level try-locks, fan-out over tenant schemas, resumable non-transactional files.
 // See shared/docs/migrations.md.
 #pragma once
 #include "core/clock.hpp"
@@ -24,9 +24,9 @@ enum class TxMode { transactional, none };
 /// One migration file, parsed.
 struct Migration {
   Track track = Track::global;
-  std::string version;  // "20260101000000" or "R__name" for repeatable files
-  std::string name;     // "create_calls"
-  std::string file;     // path
+  std::string version; // "20260101000000" or "R__name" for repeatable files
+  std::string name;    // "create_calls"
+  std::string file;    // path
   bool repeatable = false;
   TxMode tx = TxMode::transactional;
   std::string up_sql;
@@ -49,7 +49,8 @@ std::string normalise(std::string_view bytes);
 /// SHA-256 hex of the normalised bytes.
 std::string checksum(std::string_view bytes);
 /// Parses one file's text (directives, down part).
-Result<Migration> parse_migration(const std::string& filename, const std::string& text, Track track);
+Result<Migration> parse_migration(const std::string& filename, const std::string& text,
+                                  Track track);
 /// Loads `dir/global` and `dir/tenant`. Missing dir or unreadable file: config error (10);
 /// a .sql name out of pattern: usage error (2) naming the file.
 Result<MigrationSet> load_migrations(const std::string& dir);
@@ -79,11 +80,11 @@ Result<std::vector<Target>> tenant_targets(db::Connection& c);
 
 /// Options of up/down/verify runs.
 struct RunOptions {
-  std::string to_version;            // apply up to and including this version ("" = all)
+  std::string to_version; // apply up to and including this version ("" = all)
   int jobs = 4;
   int canary = 0;
-  std::vector<std::string> tenants;  // org ids, slugs or schema names; empty = all
-  bool stop_on_error = true;         // --on-error stop|continue
+  std::vector<std::string> tenants; // org ids, slugs or schema names; empty = all
+  bool stop_on_error = true;        // --on-error stop|continue
   std::chrono::milliseconds lock_timeout{10'000};
   bool allow_out_of_order = false;
   bool dry_run = false;

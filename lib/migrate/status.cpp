@@ -16,8 +16,9 @@ Result<std::vector<Row>> all_rows(db::Connection& c) {
   std::vector<Row> out;
   CRM_TRY_ASSIGN(auto e, c.exec("SELECT to_regclass('crm.schema_migrations') IS NOT NULL AS e"));
   if (e.get(0, "e") != "t") return out;
-  CRM_TRY_ASSIGN(auto r, c.exec("SELECT schema_name, track, version, status, coalesce(error, '') AS error "
-                                "FROM crm.schema_migrations"));
+  CRM_TRY_ASSIGN(auto r,
+                 c.exec("SELECT schema_name, track, version, status, coalesce(error, '') AS error "
+                        "FROM crm.schema_migrations"));
   for (std::size_t i = 0; i < r.size(); ++i)
     out.push_back({r.get(i, "schema_name"), r.get(i, "track"), r.get(i, "version"),
                    r.get(i, "status"), r.get(i, "error")});
@@ -67,7 +68,8 @@ Result<StatusReport> status(db::Connection& c, const MigrationSet& set) {
     if (behind) ++s.tenant_behind;
   }
   for (const auto& r : rows)
-    if (r.status != "applied") s.failures.push_back({r.schema, r.version + " (" + r.status + "): " + r.error});
+    if (r.status != "applied")
+      s.failures.push_back({r.schema, r.version + " (" + r.status + "): " + r.error});
   return s;
 }
 
@@ -94,7 +96,8 @@ Result<Plan> plan(db::Connection& c, const MigrationSet& set) {
   auto tx_name = [](const Migration& m) { return m.tx == TxMode::none ? "none" : "transaction"; };
   for (const auto& m : set.global)
     if (!is_applied(rows, "public", "global", m.version)) {
-      p.items.push_back({"global", m.version, std::filesystem::path(m.file).filename().string(), tx_name(m), 1});
+      p.items.push_back(
+          {"global", m.version, std::filesystem::path(m.file).filename().string(), tx_name(m), 1});
       auto f = lint(m);
       p.findings.insert(p.findings.end(), f.begin(), f.end());
     }
@@ -103,7 +106,8 @@ Result<Plan> plan(db::Connection& c, const MigrationSet& set) {
     for (const auto& t : targets)
       if (!is_applied(rows, t.schema, "tenant", m.version)) ++n;
     if (n == 0) continue;
-    p.items.push_back({"tenant", m.version, std::filesystem::path(m.file).filename().string(), tx_name(m), n});
+    p.items.push_back(
+        {"tenant", m.version, std::filesystem::path(m.file).filename().string(), tx_name(m), n});
     auto f = lint(m);
     p.findings.insert(p.findings.end(), f.begin(), f.end());
   }
@@ -112,19 +116,22 @@ Result<Plan> plan(db::Connection& c, const MigrationSet& set) {
 
 Result<void> provision_schema(db::Tx& tx, const MigrationSet& set, const std::string& schema) {
   static const std::regex k_concurrently(R"(\bconcurrently\b)", std::regex::icase);
-  CRM_TRY(tx.exec("SELECT set_config('search_path', $1, true)", {db::quote_ident(schema) + ", public, crm"}));
+  CRM_TRY(tx.exec("SELECT set_config('search_path', $1, true)",
+                  {db::quote_ident(schema) + ", public, crm"}));
   CRM_TRY_ASSIGN(bool as_owner, can_run_as_owner(tx, schema));
   for (const auto& m : set.tenant) {
-    std::string sql = m.tx == TxMode::none ? std::regex_replace(m.up_sql, k_concurrently, "") : m.up_sql;
+    std::string sql =
+        m.tx == TxMode::none ? std::regex_replace(m.up_sql, k_concurrently, "") : m.up_sql;
     if (as_owner && !m.run_as_login) CRM_TRY(tx.exec("SET LOCAL ROLE crm_owner"));
     if (auto r = tx.exec_script(sql); !r)
       return std::move(r).error().with_context("provisioning schema " + schema + " with " +
                                                std::filesystem::path(m.file).filename().string());
     CRM_TRY(tx.exec("RESET ROLE"));
-    CRM_TRY(tx.exec("INSERT INTO crm.schema_migrations (schema_name, track, version, name, checksum, "
-                    "status, applied_at, duration_ms, attempt, statements_done) "
-                    "VALUES ($1, 'tenant', $2, $3, $4, 'applied', now(), 0, 1, 0)",
-                    {schema, m.version, m.name, m.checksum}));
+    CRM_TRY(
+        tx.exec("INSERT INTO crm.schema_migrations (schema_name, track, version, name, checksum, "
+                "status, applied_at, duration_ms, attempt, statements_done) "
+                "VALUES ($1, 'tenant', $2, $3, $4, 'applied', now(), 0, 1, 0)",
+                {schema, m.version, m.name, m.checksum}));
   }
   CRM_TRY(tx.exec("SELECT set_config('search_path', 'public, crm', true)"));
   return {};

@@ -1,16 +1,20 @@
 #include "ops/doctor.hpp"
-#include "core/master_key.hpp"
 #include "core/mask.hpp"
+#include "core/master_key.hpp"
 #include "migrate/migrate.hpp"
 
 namespace crm::ops {
 
 std::string status_name(CheckStatus s) {
   switch (s) {
-  case CheckStatus::ok: return "ok";
-  case CheckStatus::warn: return "warn";
-  case CheckStatus::fail: return "fail";
-  case CheckStatus::skip: return "skip";
+  case CheckStatus::ok:
+    return "ok";
+  case CheckStatus::warn:
+    return "warn";
+  case CheckStatus::fail:
+    return "fail";
+  case CheckStatus::skip:
+    return "skip";
   }
   return "?";
 }
@@ -18,15 +22,14 @@ std::string status_name(CheckStatus s) {
 std::vector<Check> run_doctor(DoctorInput& in) {
   std::vector<Check> out;
   const Settings& s = *in.settings;
-  out.push_back({"config",
-                 CheckStatus::ok,
+  out.push_back({"config", CheckStatus::ok,
                  (s.config_path.empty() ? std::string("no config file") : s.config_path) +
                      (s.profile_name.empty() ? "" : ", profile " + s.profile_name),
-                 "",
-                 ErrorKind::config});
+                 "", ErrorKind::config});
 
   if (auto k = load_master_key(s, in.env))
-    out.push_back({"master_key", CheckStatus::ok, "present (id " + k->id + ")", "", ErrorKind::config});
+    out.push_back(
+        {"master_key", CheckStatus::ok, "present (id " + k->id + ")", "", ErrorKind::config});
   else
     out.push_back({"master_key", CheckStatus::fail, k.error().message,
                    "export CRMCTL_MASTER_KEY=$(openssl rand -base64 32) and keep it safe",
@@ -35,9 +38,9 @@ std::vector<Check> run_doctor(DoctorInput& in) {
   if (!in.db.ok()) {
     const Error& e = in.db.error();
     out.push_back({"database", CheckStatus::fail, e.message,
-                   e.kind == ErrorKind::config
-                       ? "pass --db or set CRMCTL_DATABASE_URL"
-                       : "start PostgreSQL or fix the URL (" + mask_url_password(s.database_url) + ")",
+                   e.kind == ErrorKind::config ? "pass --db or set CRMCTL_DATABASE_URL"
+                                               : "start PostgreSQL or fix the URL (" +
+                                                     mask_url_password(s.database_url) + ")",
                    e.kind == ErrorKind::config ? ErrorKind::config : ErrorKind::db_unavailable});
     for (const char* n : {"roles", "schema_version", "rls"})
       out.push_back({n, CheckStatus::skip, "no database connection", "", ErrorKind::unexpected});
@@ -47,7 +50,8 @@ std::vector<Check> run_doctor(DoctorInput& in) {
   auto ver = c.exec("SELECT current_setting('server_version') AS v, current_user AS u, "
                     "current_database() AS d");
   if (!ver) {
-    out.push_back({"database", CheckStatus::fail, ver.error().message, "", ErrorKind::db_unavailable});
+    out.push_back(
+        {"database", CheckStatus::fail, ver.error().message, "", ErrorKind::db_unavailable});
     return out;
   }
   out.push_back({"database", CheckStatus::ok,
@@ -58,7 +62,8 @@ std::vector<Check> run_doctor(DoctorInput& in) {
   auto roles = c.exec(
       "SELECT r.name, x.rolname IS NOT NULL AS present, coalesce(x.rolcanlogin, false) AS login, "
       "       coalesce(x.rolbypassrls, false) AS bypass, "
-      "       CASE WHEN x.rolname IS NULL THEN false ELSE pg_has_role(current_user, x.oid, 'MEMBER') END AS member "
+      "       CASE WHEN x.rolname IS NULL THEN false ELSE pg_has_role(current_user, x.oid, "
+      "'MEMBER') END AS member "
       "FROM unnest(ARRAY['crm_owner', $1::text, 'crm_readonly']) AS r(name) "
       "LEFT JOIN pg_roles x ON x.rolname = r.name",
       {s.profile.app_role});
@@ -68,43 +73,48 @@ std::vector<Check> run_doctor(DoctorInput& in) {
     std::string missing, problems;
     for (std::size_t i = 0; i < roles->size(); ++i) {
       std::string n = roles->get(i, "name");
-      if (roles->get(i, "present") != "t") missing += (missing.empty() ? "" : ", ") + n;
+      if (roles->get(i, "present") != "t")
+        missing += (missing.empty() ? "" : ", ") + n;
       else if (n == s.profile.app_role) {
         if (roles->get(i, "bypass") == "t") problems += n + " has BYPASSRLS; ";
         if (roles->get(i, "login") == "t") problems += n + " can log in (should be NOLOGIN); ";
-        if (roles->get(i, "member") != "t")
-          problems += "current user cannot SET ROLE " + n + "; ";
+        if (roles->get(i, "member") != "t") problems += "current user cannot SET ROLE " + n + "; ";
       }
     }
     if (!missing.empty())
       out.push_back({"roles", CheckStatus::warn, "missing: " + missing,
                      "run `crmctl migrate up` to create the canonical roles", ErrorKind::findings});
     else if (!problems.empty())
-      out.push_back({"roles", CheckStatus::fail, problems,
-                     "fix the role attributes (ALTER ROLE ... NOBYPASSRLS NOLOGIN; GRANT role TO login)",
-                     ErrorKind::findings});
+      out.push_back(
+          {"roles", CheckStatus::fail, problems,
+           "fix the role attributes (ALTER ROLE ... NOBYPASSRLS NOLOGIN; GRANT role TO login)",
+           ErrorKind::findings});
     else
-      out.push_back({"roles", CheckStatus::ok, "crm_owner, " + s.profile.app_role + ", crm_readonly",
-                     "", ErrorKind::findings});
+      out.push_back({"roles", CheckStatus::ok,
+                     "crm_owner, " + s.profile.app_role + ", crm_readonly", "",
+                     ErrorKind::findings});
   }
 
   auto st = migrate::schema_version_summary(c, in.migrations_dir);
   if (!st)
-    out.push_back({"schema_version", CheckStatus::fail, st.error().message, "", ErrorKind::findings});
+    out.push_back(
+        {"schema_version", CheckStatus::fail, st.error().message, "", ErrorKind::findings});
   else if (st->applied_global.empty())
     out.push_back({"schema_version", CheckStatus::warn, "no migrations applied",
                    "run `crmctl migrate up`", ErrorKind::findings});
   else
-    out.push_back({"schema_version",
-                   st->pending_global + st->pending_tenant_schemas > 0 ? CheckStatus::warn : CheckStatus::ok,
-                   "global at " + st->applied_global + ", " + std::to_string(st->pending_global) +
-                       " pending; " + std::to_string(st->tenant_schemas) + " tenant schemas, " +
-                       std::to_string(st->pending_tenant_schemas) + " behind",
-                   st->pending_global + st->pending_tenant_schemas > 0 ? "run `crmctl migrate up`" : "",
-                   ErrorKind::findings});
+    out.push_back(
+        {"schema_version",
+         st->pending_global + st->pending_tenant_schemas > 0 ? CheckStatus::warn : CheckStatus::ok,
+         "global at " + st->applied_global + ", " + std::to_string(st->pending_global) +
+             " pending; " + std::to_string(st->tenant_schemas) + " tenant schemas, " +
+             std::to_string(st->pending_tenant_schemas) + " behind",
+         st->pending_global + st->pending_tenant_schemas > 0 ? "run `crmctl migrate up`" : "",
+         ErrorKind::findings});
 
   auto rls = c.exec(
-      "SELECT n.nspname || '.' || c.relname AS t, c.relrowsecurity AS rls, c.relforcerowsecurity AS force "
+      "SELECT n.nspname || '.' || c.relname AS t, c.relrowsecurity AS rls, c.relforcerowsecurity "
+      "AS force "
       "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
       "JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'org_id' AND NOT a.attisdropped "
       "WHERE c.relkind IN ('r','p') AND n.nspname NOT IN ('pg_catalog','information_schema','crm') "
@@ -117,7 +127,8 @@ std::vector<Check> run_doctor(DoctorInput& in) {
                    ErrorKind::findings});
   else {
     std::string list;
-    for (std::size_t i = 0; i < rls->size(); ++i) list += (i ? ", " : "") + rls->get(i, "t");
+    for (std::size_t i = 0; i < rls->size(); ++i)
+      list += (i ? ", " : "") + rls->get(i, "t");
     out.push_back({"rls", CheckStatus::fail, "RLS off or not forced on: " + list,
                    "ALTER TABLE ... ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY; see "
                    "`crmctl audit rls`",

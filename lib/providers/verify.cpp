@@ -30,8 +30,10 @@ std::string provider_reason(const http::Response& r) {
   auto j = nlohmann::json::parse(r.body, nullptr, false);
   if (j.is_object()) {
     if (j.contains("message") && j["message"].is_string()) return j["message"];
-    if (j.contains("detail") && j["detail"].is_object() && j["detail"].contains("message")) return j["detail"]["message"];
-    if (j.contains("error_description") && j["error_description"].is_string()) return j["error_description"];
+    if (j.contains("detail") && j["detail"].is_object() && j["detail"].contains("message"))
+      return j["detail"]["message"];
+    if (j.contains("error_description") && j["error_description"].is_string())
+      return j["error_description"];
     if (j.contains("error") && j["error"].is_string()) return j["error"];
   }
   return "HTTP " + std::to_string(r.status);
@@ -49,7 +51,8 @@ Status verify_credentials(http::Client& http, const std::string& provider, const
   req.timeout = std::chrono::milliseconds(15'000);
   if (provider == "twilio") {
     req.url = base + "/2010-04-01/Accounts/" + http::url_encode(val("account_sid")) + ".json";
-    req.headers["Authorization"] = "Basic " + crypto::base64_encode(val("account_sid") + ":" + val("auth_token"));
+    req.headers["Authorization"] =
+        "Basic " + crypto::base64_encode(val("account_sid") + ":" + val("auth_token"));
   } else if (provider == "elevenlabs") {
     req.url = base + "/v1/user";
     req.headers["xi-api-key"] = val("api_key");
@@ -60,8 +63,10 @@ Status verify_credentials(http::Client& http, const std::string& provider, const
     req.method = "POST";
     req.url = base + "/token";
     req.headers["Content-Type"] = "application/x-www-form-urlencoded";
-    req.body = http::form_encode({{"grant_type", "refresh_token"}, {"client_id", val("client_id")},
-                                  {"client_secret", val("client_secret")}, {"refresh_token", val("refresh_token")}});
+    req.body = http::form_encode({{"grant_type", "refresh_token"},
+                                  {"client_id", val("client_id")},
+                                  {"client_secret", val("client_secret")},
+                                  {"refresh_token", val("refresh_token")}});
   } else {
     return make_error(ErrorKind::usage, "cannot verify provider '" + provider + "'");
   }
@@ -69,8 +74,10 @@ Status verify_credentials(http::Client& http, const std::string& provider, const
   if (!r) return make_error(ErrorKind::upstream, provider + " unreachable: " + r.error().message);
   if (r->status >= 200 && r->status < 300) return {};
   if (r->status == 401 || r->status == 403 || (provider == "google" && r->status == 400))
-    return make_error(ErrorKind::config, provider + " rejected the credentials: " + provider_reason(*r));
-  return make_error(ErrorKind::upstream, provider + " answered " + std::to_string(r->status) + ": " + provider_reason(*r));
+    return make_error(ErrorKind::config,
+                      provider + " rejected the credentials: " + provider_reason(*r));
+  return make_error(ErrorKind::upstream, provider + " answered " + std::to_string(r->status) +
+                                             ": " + provider_reason(*r));
 }
 
 } // namespace crm::providers

@@ -17,7 +17,8 @@ std::string default_base_url(const std::string& provider);
 /// GET /v1/user (xi-api-key), Retell GET /list-agents (Bearer), Google POST /token (refresh grant).
 /// Rejected credentials → ErrorKind::config (exit 10) with the provider's reason; transport or 5xx
 /// after retries → ErrorKind::upstream (exit 6).
-Status verify_credentials(http::Client& http, const std::string& provider, const std::string& base_url,
+Status verify_credentials(http::Client& http, const std::string& provider,
+                          const std::string& base_url,
                           const std::map<std::string, std::string>& values);
 
 } // namespace crm::providers

@@ -69,7 +69,7 @@ enum class Rounding { per_call_ceil_minute, per_second };
 /// Input of `tenant create`.
 struct CreateSpec {
   std::string name;
-  std::string slug;  // "" = derived from the name
+  std::string slug; // "" = derived from the name
   db::Isolation isolation = db::Isolation::row;
   std::string timezone = "UTC";
   std::string currency = "USD";
@@ -90,19 +90,20 @@ struct CreateResult {
   std::string org_id;
   std::string slug;
   std::string schema;
-  bool created = false;      // false: existed with identical attributes (--if-not-exists)
+  bool created = false; // false: existed with identical attributes (--if-not-exists)
   bool dry_run = false;
   std::vector<std::string> steps; // the plan, in order
   std::string admin_user_id;
   Decimal rate_per_minute;
-  int round_trips = 0;       // SQL statements sent (benchmark)
+  int round_trips = 0; // SQL statements sent (benchmark)
 };
 
 /// Validates everything first (name, slug, timezone via the server, currency, email, money), then
 /// creates org, settings, services, credit account, schema (schema mode, at the current version in
 /// one step), admin user and membership, and the audit row — in one transaction, or nothing.
-Result<CreateResult> create(db::Connection& c, const CreateSpec& spec, const migrate::MigrationSet& set,
-                            const Tenancy& tenancy, const Actor& actor, bool dry_run);
+Result<CreateResult> create(db::Connection& c, const CreateSpec& spec,
+                            const migrate::MigrationSet& set, const Tenancy& tenancy,
+                            const Actor& actor, bool dry_run);
 
 /// `tenant list` filters.
 struct ListFilter {

@@ -22,8 +22,8 @@ struct UserSpec {
   std::optional<std::string> password; // from stdin or a prompt
 };
 
-/// Creates (or reuses, by email) the user and adds the membership. Existing membership with the same
-/// role: ok with created=false; with another role: conflict.
+/// Creates (or reuses, by email) the user and adds the membership. Existing membership with the
+/// same role: ok with created=false; with another role: conflict.
 Result<nlohmann::json> create_user(db::Connection& c, const TenantRef& t, const Tenancy& tenancy,
                                    const UserSpec& u, const Actor& actor, bool dry_run);
 /// Members of the tenant with their role and status.
@@ -43,8 +43,9 @@ struct ImportRow {
 Result<std::vector<ImportRow>> parse_users_csv(const std::string& text);
 /// Validates every row first; any bad row → nothing is written, every row reported, usage error.
 /// Otherwise imports all rows in one transaction.
-Result<std::vector<ImportRow>> import_users(db::Connection& c, const TenantRef& t, const Tenancy& tenancy,
-                                            std::vector<ImportRow> rows, const Actor& actor, bool dry_run);
+Result<std::vector<ImportRow>> import_users(db::Connection& c, const TenantRef& t,
+                                            const Tenancy& tenancy, std::vector<ImportRow> rows,
+                                            const Actor& actor, bool dry_run);
 
 /// Known API key scopes.
 const std::vector<std::string>& api_key_scopes();
@@ -53,12 +54,16 @@ struct ApiKeySpec {
   std::vector<std::string> scopes;
   std::optional<std::chrono::milliseconds> expires_in;
 };
-/// Creates a key; the secret ("crm_<prefix>_<secret>") is in the result once, only its SHA-256 is stored.
+/// Creates a key; the secret ("crm_<prefix>_<secret>") is in the result once, only its SHA-256 is
+/// stored.
 Result<nlohmann::json> create_api_key(db::Connection& c, const TenantRef& t, const Tenancy& tenancy,
-                                      const ApiKeySpec& spec, TimePoint now, const Actor& actor, bool dry_run);
-Result<nlohmann::json> list_api_keys(db::Connection& c, const TenantRef& t, const Tenancy& tenancy, TimePoint now);
+                                      const ApiKeySpec& spec, TimePoint now, const Actor& actor,
+                                      bool dry_run);
+Result<nlohmann::json> list_api_keys(db::Connection& c, const TenantRef& t, const Tenancy& tenancy,
+                                     TimePoint now);
 /// Revokes by prefix or id; revoking a revoked key is a no-op.
 Result<nlohmann::json> revoke_api_key(db::Connection& c, const TenantRef& t, const Tenancy& tenancy,
-                                      const std::string& prefix_or_id, const Actor& actor, bool dry_run);
+                                      const std::string& prefix_or_id, const Actor& actor,
+                                      bool dry_run);
 
 } // namespace crm::tenant

@@ -17,10 +17,12 @@ std::string aad_for(const std::string& org_id, const std::string& provider) {
 
 Status check_provider(const std::string& provider) {
   if (provider == "vapi")
-    return make_error(ErrorKind::usage, "Vapi is a platform key, never a tenant credential: set "
-                                        "providers.vapi.private_key in the profile (e.g. env:VAPI_PRIVATE_KEY)");
+    return make_error(ErrorKind::usage,
+                      "Vapi is a platform key, never a tenant credential: set "
+                      "providers.vapi.private_key in the profile (e.g. env:VAPI_PRIVATE_KEY)");
   if (!providers::credential_fields().count(provider))
-    return make_error(ErrorKind::usage, "unknown provider '" + provider + "': use twilio, elevenlabs, retell or google");
+    return make_error(ErrorKind::usage, "unknown provider '" + provider +
+                                            "': use twilio, elevenlabs, retell or google");
   return {};
 }
 
@@ -28,8 +30,13 @@ Status check_fields(const std::string& provider, const Values& v) {
   const auto& fields = providers::credential_fields().at(provider);
   for (const auto& [k, val] : v)
     if (std::find(fields.begin(), fields.end(), k) == fields.end())
-      return make_error(ErrorKind::usage, "unknown field '" + k + "' for " + provider + " (expected: " +
-                                              [&] { std::string s; for (auto& f : fields) s += (s.empty() ? "" : ", ") + f; return s; }() + ")");
+      return make_error(
+          ErrorKind::usage, "unknown field '" + k + "' for " + provider + " (expected: " + [&] {
+            std::string s;
+            for (auto& f : fields)
+              s += (s.empty() ? "" : ", ") + f;
+            return s;
+          }() + ")");
   for (const auto& f : fields) {
     auto it = v.find(f);
     if (it == v.end() || it->second.empty())
@@ -40,7 +47,9 @@ Status check_fields(const std::string& provider, const Values& v) {
   return {};
 }
 
-std::string bytea_hex(const std::string& raw) { return "\\x" + crypto::hex(raw); }
+std::string bytea_hex(const std::string& raw) {
+  return "\\x" + crypto::hex(raw);
+}
 
 std::string from_bytea(const std::string& text) {
   // PostgreSQL hex output "\x0a1b..."
@@ -50,13 +59,16 @@ std::string from_bytea(const std::string& text) {
   return out;
 }
 
-bool is_identifier_field(const std::string& k) { return k == "account_sid" || k == "client_id"; }
+bool is_identifier_field(const std::string& k) {
+  return k == "account_sid" || k == "client_id";
+}
 
 } // namespace
 
 Values mask_values(const Values& v) {
   Values m;
-  for (const auto& [k, val] : v) m[k] = is_identifier_field(k) ? val : mask_secret(val);
+  for (const auto& [k, val] : v)
+    m[k] = is_identifier_field(k) ? val : mask_secret(val);
   return m;
 }
 
@@ -78,9 +90,11 @@ Result<Values> parse_credential_text(const std::string& provider, const std::str
       if (line.empty() || line[0] == '#') continue;
       auto eq = line.find('=');
       if (eq == std::string::npos || eq == 0)
-        return make_error(ErrorKind::usage, "credential input must be a JSON object or KEY=VALUE lines");
+        return make_error(ErrorKind::usage,
+                          "credential input must be a JSON object or KEY=VALUE lines");
       std::string k = line.substr(0, eq);
-      std::transform(k.begin(), k.end(), k.begin(), [](unsigned char ch) { return std::tolower(ch); });
+      std::transform(k.begin(), k.end(), k.begin(),
+                     [](unsigned char ch) { return std::tolower(ch); });
       v[k] = line.substr(eq + 1);
     }
   }
@@ -92,115 +106,147 @@ Result<Values> credential_from_env(const std::string& provider, const EnvLookup&
   CRM_TRY(check_provider(provider));
   Values v;
   std::string prefix = provider;
-  std::transform(prefix.begin(), prefix.end(), prefix.begin(), [](unsigned char ch) { return std::toupper(ch); });
+  std::transform(prefix.begin(), prefix.end(), prefix.begin(),
+                 [](unsigned char ch) { return std::toupper(ch); });
   for (const auto& f : providers::credential_fields().at(provider)) {
     std::string name = f;
-    std::transform(name.begin(), name.end(), name.begin(), [](unsigned char ch) { return std::toupper(ch); });
+    std::transform(name.begin(), name.end(), name.begin(),
+                   [](unsigned char ch) { return std::toupper(ch); });
     name = prefix + "_" + name;
     auto val = env(name);
     if (!val || val->empty())
-      return make_error(ErrorKind::config, "environment variable " + name + " is not set (needed by --from-env)");
+      return make_error(ErrorKind::config,
+                        "environment variable " + name + " is not set (needed by --from-env)");
     v[f] = *val;
   }
   CRM_TRY(check_fields(provider, v));
   return v;
 }
 
-Result<nlohmann::json> set_credentials(db::Connection& c, const TenantRef& t, const Tenancy& tenancy,
-                                       const std::string& provider, const Values& values, const MasterKey& key,
+Result<nlohmann::json> set_credentials(db::Connection& c, const TenantRef& t,
+                                       const Tenancy& tenancy, const std::string& provider,
+                                       const Values& values, const MasterKey& key,
                                        const Actor& actor, bool dry_run) {
   CRM_TRY(require_active(t));
   CRM_TRY(check_provider(provider));
   CRM_TRY(check_fields(provider, values));
   nlohmann::json masked = mask_values(values);
-  nlohmann::json out = {{"tenant", t.slug}, {"provider", provider}, {"values", masked}, {"key_id", key.id},
+  nlohmann::json out = {{"tenant", t.slug},
+                        {"provider", provider},
+                        {"values", masked},
+                        {"key_id", key.id},
                         {"dry_run", dry_run}};
   CRM_TRY_ASSIGN(auto tx, c.tenant(scope_of(t, tenancy)));
-  CRM_TRY_ASSIGN(auto cur, tx->exec("SELECT key_id FROM org_credentials WHERE provider = $1", {provider}));
+  CRM_TRY_ASSIGN(auto cur,
+                 tx->exec("SELECT key_id FROM org_credentials WHERE provider = $1", {provider}));
   if (!cur.empty() && cur.get(0, "key_id") != key.id)
-    return make_error(ErrorKind::config, "the stored " + provider + " credentials of '" + t.slug +
-                                             "' are sealed under master key " + cur.get(0, "key_id") +
-                                             ", but the current master key is " + key.id +
-                                             ": use the right CRMCTL_MASTER_KEY, or `crmctl creds rotate-key`");
+    return make_error(ErrorKind::config,
+                      "the stored " + provider + " credentials of '" + t.slug +
+                          "' are sealed under master key " + cur.get(0, "key_id") +
+                          ", but the current master key is " + key.id +
+                          ": use the right CRMCTL_MASTER_KEY, or `crmctl creds rotate-key`");
   out["replaced"] = !cur.empty();
   if (dry_run) return out;
   nlohmann::json plain = values;
-  CRM_TRY_ASSIGN(auto sealed, crypto::aes256gcm_encrypt(key.bytes, plain.dump(), aad_for(t.id, provider)));
+  CRM_TRY_ASSIGN(auto sealed,
+                 crypto::aes256gcm_encrypt(key.bytes, plain.dump(), aad_for(t.id, provider)));
   CRM_TRY(tx->exec(
       "INSERT INTO org_credentials (org_id, provider, ciphertext, nonce, tag, key_id, masked) "
-      "VALUES ($1::uuid, $2, $3::bytea, $4::bytea, $5::bytea, $6, $7::jsonb) ON CONFLICT (org_id, provider) DO UPDATE SET "
-      "ciphertext = EXCLUDED.ciphertext, nonce = EXCLUDED.nonce, tag = EXCLUDED.tag, key_id = EXCLUDED.key_id, "
-      "masked = EXCLUDED.masked, last_verified_at = NULL, verification_error = NULL, updated_at = now()",
-      {t.id, provider, bytea_hex(sealed.ciphertext), bytea_hex(sealed.nonce), bytea_hex(sealed.tag), key.id,
-       masked.dump()}));
-  CRM_TRY(tx->exec("INSERT INTO audit_events (actor, org_id, action, target, arguments, outcome) "
-                   "VALUES ($1, $2::uuid, 'creds.set', $3, $4::jsonb, 'ok')",
-                   {actor.name, t.id, "org_credentials/" + provider,
-                    nlohmann::json{{"provider", provider}, {"values", masked}, {"key_id", key.id}}.dump()}));
+      "VALUES ($1::uuid, $2, $3::bytea, $4::bytea, $5::bytea, $6, $7::jsonb) ON CONFLICT (org_id, "
+      "provider) DO UPDATE SET "
+      "ciphertext = EXCLUDED.ciphertext, nonce = EXCLUDED.nonce, tag = EXCLUDED.tag, key_id = "
+      "EXCLUDED.key_id, "
+      "masked = EXCLUDED.masked, last_verified_at = NULL, verification_error = NULL, updated_at = "
+      "now()",
+      {t.id, provider, bytea_hex(sealed.ciphertext), bytea_hex(sealed.nonce), bytea_hex(sealed.tag),
+       key.id, masked.dump()}));
+  CRM_TRY(db::write_audit(
+      *tx, {actor.name, t.id, "creds.set", "org_credentials/" + provider,
+            nlohmann::json{{"provider", provider}, {"values", masked}, {"key_id", key.id}}.dump(),
+            "ok", ""}));
   CRM_TRY(tx->commit());
   return out;
 }
 
-Result<nlohmann::json> list_credentials(db::Connection& c, const TenantRef& t, const Tenancy& tenancy) {
+Result<nlohmann::json> list_credentials(db::Connection& c, const TenantRef& t,
+                                        const Tenancy& tenancy) {
   CRM_TRY(require_active(t));
   CRM_TRY_ASSIGN(auto tx, c.tenant(scope_of(t, tenancy)));
-  CRM_TRY_ASSIGN(auto r, tx->exec(
-      "SELECT provider, masked::text AS masked, key_id, coalesce(to_char(last_verified_at AT TIME ZONE 'UTC', "
-      "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), '') AS verified, coalesce(verification_error, '') AS err, "
-      "to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS updated FROM org_credentials "
-      "ORDER BY provider"));
+  CRM_TRY_ASSIGN(auto r,
+                 tx->exec("SELECT provider, masked::text AS masked, key_id, "
+                          "coalesce(to_char(last_verified_at AT TIME ZONE 'UTC', "
+                          "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), '') AS verified, "
+                          "coalesce(verification_error, '') AS err, "
+                          "to_char(updated_at AT TIME ZONE 'UTC', "
+                          "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS updated FROM org_credentials "
+                          "ORDER BY provider"));
   nlohmann::json out = nlohmann::json::array();
   for (std::size_t i = 0; i < r.size(); ++i)
-    out.push_back({{"provider", r.get(i, "provider")}, {"values", nlohmann::json::parse(r.get(i, "masked"))},
-                   {"key_id", r.get(i, "key_id")}, {"last_verified_at", r.get(i, "verified")},
-                   {"verification_error", r.get(i, "err")}, {"updated_at", r.get(i, "updated")}});
+    out.push_back({{"provider", r.get(i, "provider")},
+                   {"values", nlohmann::json::parse(r.get(i, "masked"))},
+                   {"key_id", r.get(i, "key_id")},
+                   {"last_verified_at", r.get(i, "verified")},
+                   {"verification_error", r.get(i, "err")},
+                   {"updated_at", r.get(i, "updated")}});
   return out;
 }
 
 Result<Values> load_credentials(db::Connection& c, const TenantRef& t, const Tenancy& tenancy,
                                 const std::string& provider, const MasterKey& key) {
   CRM_TRY_ASSIGN(auto tx, c.tenant(scope_of(t, tenancy)));
-  CRM_TRY_ASSIGN(auto r, tx->exec("SELECT ciphertext, nonce, tag, key_id FROM org_credentials WHERE provider = $1",
-                                  {provider}));
+  CRM_TRY_ASSIGN(
+      auto r,
+      tx->exec("SELECT ciphertext, nonce, tag, key_id FROM org_credentials WHERE provider = $1",
+               {provider}));
   if (r.empty())
-    return make_error(ErrorKind::not_found, "tenant '" + t.slug + "' has no " + provider + " credentials: run `crmctl creds set --tenant " +
+    return make_error(ErrorKind::not_found, "tenant '" + t.slug + "' has no " + provider +
+                                                " credentials: run `crmctl creds set --tenant " +
                                                 t.slug + " " + provider + " --from-stdin`");
   if (r.get(0, "key_id") != key.id)
-    return make_error(ErrorKind::config, "the " + provider + " credentials of '" + t.slug + "' are sealed under master key " +
-                                             r.get(0, "key_id") + ", not the current " + key.id + " (wrong CRMCTL_MASTER_KEY?)");
-  crypto::Sealed s{from_bytea(r.get(0, "nonce")), from_bytea(r.get(0, "ciphertext")), from_bytea(r.get(0, "tag"))};
+    return make_error(ErrorKind::config, "the " + provider + " credentials of '" + t.slug +
+                                             "' are sealed under master key " + r.get(0, "key_id") +
+                                             ", not the current " + key.id +
+                                             " (wrong CRMCTL_MASTER_KEY?)");
+  crypto::Sealed s{from_bytea(r.get(0, "nonce")), from_bytea(r.get(0, "ciphertext")),
+                   from_bytea(r.get(0, "tag"))};
   auto plain = crypto::aes256gcm_decrypt(key.bytes, s, aad_for(t.id, provider));
   if (!plain)
-    return make_error(ErrorKind::config, "cannot decrypt the " + provider + " credentials of '" + t.slug +
-                                             "': wrong master key or tampered row");
+    return make_error(ErrorKind::config, "cannot decrypt the " + provider + " credentials of '" +
+                                             t.slug + "': wrong master key or tampered row");
   auto j = nlohmann::json::parse(*plain, nullptr, false);
-  if (!j.is_object()) return make_error(ErrorKind::config, "stored " + provider + " credentials are malformed");
+  if (!j.is_object())
+    return make_error(ErrorKind::config, "stored " + provider + " credentials are malformed");
   Values v;
-  for (auto it = j.begin(); it != j.end(); ++it) v[it.key()] = it.value().get<std::string>();
+  for (auto it = j.begin(); it != j.end(); ++it)
+    v[it.key()] = it.value().get<std::string>();
   return v;
 }
 
-Result<nlohmann::json> delete_credentials(db::Connection& c, const TenantRef& t, const Tenancy& tenancy,
-                                          const std::string& provider, const Actor& actor, bool dry_run) {
+Result<nlohmann::json> delete_credentials(db::Connection& c, const TenantRef& t,
+                                          const Tenancy& tenancy, const std::string& provider,
+                                          const Actor& actor, bool dry_run) {
   CRM_TRY(require_active(t));
   CRM_TRY(check_provider(provider));
   CRM_TRY_ASSIGN(auto tx, c.tenant(scope_of(t, tenancy)));
   CRM_TRY_ASSIGN(auto r, tx->exec("SELECT 1 FROM org_credentials WHERE provider = $1", {provider}));
-  if (r.empty()) return make_error(ErrorKind::not_found, "tenant '" + t.slug + "' has no " + provider + " credentials");
-  nlohmann::json out = {{"tenant", t.slug}, {"provider", provider}, {"deleted", !dry_run}, {"dry_run", dry_run}};
+  if (r.empty())
+    return make_error(ErrorKind::not_found,
+                      "tenant '" + t.slug + "' has no " + provider + " credentials");
+  nlohmann::json out = {
+      {"tenant", t.slug}, {"provider", provider}, {"deleted", !dry_run}, {"dry_run", dry_run}};
   if (dry_run) return out;
   CRM_TRY(tx->exec("DELETE FROM org_credentials WHERE provider = $1", {provider}));
-  CRM_TRY(tx->exec("INSERT INTO audit_events (actor, org_id, action, target, arguments, outcome) "
-                   "VALUES ($1, $2::uuid, 'creds.delete', $3, '{}'::jsonb, 'ok')",
-                   {actor.name, t.id, "org_credentials/" + provider}));
+  CRM_TRY(db::write_audit(
+      *tx, {actor.name, t.id, "creds.delete", "org_credentials/" + provider, "{}", "ok", ""}));
   CRM_TRY(tx->commit());
   return out;
 }
 
-Result<VerifyReport> verify_stored(db::Connection& c, const TenantRef& t, const Tenancy& tenancy,
-                                     const std::string& provider, const MasterKey& key, http::Client& http,
-                                     const std::function<std::string(const std::string&)>& base_url_of,
-                                     const Actor& actor) {
+Result<VerifyReport>
+verify_stored(db::Connection& c, const TenantRef& t, const Tenancy& tenancy,
+              const std::string& provider, const MasterKey& key, http::Client& http,
+              const std::function<std::string(const std::string&)>& base_url_of,
+              const Actor& actor) {
   CRM_TRY(require_active(t));
   std::vector<std::string> which;
   if (!provider.empty()) {
@@ -209,73 +255,92 @@ Result<VerifyReport> verify_stored(db::Connection& c, const TenantRef& t, const 
   } else {
     CRM_TRY_ASSIGN(auto tx, c.tenant(scope_of(t, tenancy)));
     CRM_TRY_ASSIGN(auto r, tx->exec("SELECT provider FROM org_credentials ORDER BY provider"));
-    for (std::size_t i = 0; i < r.size(); ++i) which.push_back(r.get(i, "provider"));
+    for (std::size_t i = 0; i < r.size(); ++i)
+      which.push_back(r.get(i, "provider"));
     if (which.empty())
-      return make_error(ErrorKind::not_found, "tenant '" + t.slug + "' has no stored credentials to verify");
+      return make_error(ErrorKind::not_found,
+                        "tenant '" + t.slug + "' has no stored credentials to verify");
   }
   VerifyReport rep;
   for (const auto& p : which) {
     CRM_TRY_ASSIGN(Values v, load_credentials(c, t, tenancy, p, key));
     auto r = providers::verify_credentials(http, p, base_url_of(p), v);
     CRM_TRY_ASSIGN(auto tx, c.tenant(scope_of(t, tenancy)));
-    CRM_TRY(tx->exec(r ? "UPDATE org_credentials SET last_verified_at = now(), verification_error = NULL WHERE provider = $1"
+    CRM_TRY(tx->exec(r ? "UPDATE org_credentials SET last_verified_at = now(), verification_error "
+                         "= NULL WHERE provider = $1"
                        : "UPDATE org_credentials SET verification_error = $2 WHERE provider = $1",
                      r ? db::Params{p} : db::Params{p, r.error().message}));
-    CRM_TRY(tx->exec("INSERT INTO audit_events (actor, org_id, action, target, arguments, outcome, error) "
-                     "VALUES ($1, $2::uuid, 'creds.verify', $3, '{}'::jsonb, $4, nullif($5, ''))",
-                     {actor.name, t.id, "org_credentials/" + p, r ? "ok" : "error", r ? "" : r.error().message}));
+    CRM_TRY(db::write_audit(*tx, {actor.name, t.id, "creds.verify", "org_credentials/" + p, "{}",
+                                  r ? "ok" : "error", r ? "" : r.error().message}));
     CRM_TRY(tx->commit());
     rep.results.push_back({{"provider", p}, {"ok", r.ok()}, {"error", r ? "" : r.error().message}});
     if (!r && (!rep.failure || r.error().kind == ErrorKind::upstream))
-      rep.failure = make_error(r.error().kind, "verification failed for tenant '" + t.slug + "': " + r.error().message);
+      rep.failure = make_error(r.error().kind, "verification failed for tenant '" + t.slug +
+                                                   "': " + r.error().message);
   }
   return rep;
 }
 
-Result<nlohmann::json> rotate_key(db::Connection& c, const MasterKey& from, const MasterKey& to, const Actor& actor,
-                                  bool dry_run) {
-  if (from.id == to.id) return make_error(ErrorKind::usage, "the new master key is the current one");
-  CRM_TRY_ASSIGN(auto orgs, c.exec("SELECT id::text AS id, slug, name, status, isolation, coalesce(schema_name, '') "
-                                   "AS schema_name FROM organizations ORDER BY created_at, id"));
+Result<nlohmann::json> rotate_key(db::Connection& c, const MasterKey& from, const MasterKey& to,
+                                  const Actor& actor, bool dry_run) {
+  if (from.id == to.id)
+    return make_error(ErrorKind::usage, "the new master key is the current one");
+  CRM_TRY_ASSIGN(
+      auto orgs,
+      c.exec("SELECT id::text AS id, slug, name, status, isolation, coalesce(schema_name, '') "
+             "AS schema_name FROM organizations ORDER BY created_at, id"));
   std::map<std::string, std::string> tables = {{"public", "public.org_credentials"}};
   for (std::size_t i = 0; i < orgs.size(); ++i)
     if (!orgs.get(i, "schema_name").empty())
-      tables[orgs.get(i, "schema_name")] = db::quote_ident(orgs.get(i, "schema_name")) + ".org_credentials";
+      tables[orgs.get(i, "schema_name")] =
+          db::quote_ident(orgs.get(i, "schema_name")) + ".org_credentials";
   CRM_TRY_ASSIGN(auto tx, c.admin());
   long rotated = 0, skipped = 0;
   for (const auto& [schema, table] : tables) {
     CRM_TRY_ASSIGN(auto exists, tx->exec("SELECT to_regclass($1) IS NOT NULL AS e", {table}));
     if (exists.get(0, "e") != "t") continue;
-    CRM_TRY_ASSIGN(auto rows, tx->exec("SELECT org_id::text AS org, provider, ciphertext, nonce, tag, key_id FROM " +
-                                       table + " ORDER BY org_id, provider FOR UPDATE"));
+    CRM_TRY_ASSIGN(
+        auto rows,
+        tx->exec("SELECT org_id::text AS org, provider, ciphertext, nonce, tag, key_id FROM " +
+                 table + " ORDER BY org_id, provider FOR UPDATE"));
     for (std::size_t i = 0; i < rows.size(); ++i) {
-      std::string org = rows.get(i, "org"), p = rows.get(i, "provider"), kid = rows.get(i, "key_id");
+      std::string org = rows.get(i, "org"), p = rows.get(i, "provider"),
+                  kid = rows.get(i, "key_id");
       if (kid == to.id) {
         ++skipped;
         continue;
       }
       if (kid != from.id)
-        return make_error(ErrorKind::config, "credentials " + p + " of tenant " + org + " are sealed under key " + kid +
-                                                 ", which is neither the current (" + from.id + ") nor the new (" +
-                                                 to.id + ") key: nothing was rotated");
+        return make_error(ErrorKind::config,
+                          "credentials " + p + " of tenant " + org + " are sealed under key " +
+                              kid + ", which is neither the current (" + from.id +
+                              ") nor the new (" + to.id + ") key: nothing was rotated");
       crypto::Sealed s{from_bytea(rows.get(i, "nonce")), from_bytea(rows.get(i, "ciphertext")),
                        from_bytea(rows.get(i, "tag"))};
       auto plain = crypto::aes256gcm_decrypt(from.bytes, s, aad_for(org, p));
       if (!plain)
-        return make_error(ErrorKind::config, "cannot decrypt " + p + " credentials of tenant " + org +
-                                                 " with the current master key: nothing was rotated");
+        return make_error(ErrorKind::config,
+                          "cannot decrypt " + p + " credentials of tenant " + org +
+                              " with the current master key: nothing was rotated");
       ++rotated;
       if (dry_run) continue;
       CRM_TRY_ASSIGN(auto sealed, crypto::aes256gcm_encrypt(to.bytes, *plain, aad_for(org, p)));
-      CRM_TRY(tx->exec("UPDATE " + table + " SET ciphertext = $3::bytea, nonce = $4::bytea, tag = $5::bytea, "
+      CRM_TRY(
+          tx->exec("UPDATE " + table +
+                       " SET ciphertext = $3::bytea, nonce = $4::bytea, tag = $5::bytea, "
                        "key_id = $6, updated_at = now() WHERE org_id = $1::uuid AND provider = $2",
-                       {org, p, bytea_hex(sealed.ciphertext), bytea_hex(sealed.nonce), bytea_hex(sealed.tag), to.id}));
+                   {org, p, bytea_hex(sealed.ciphertext), bytea_hex(sealed.nonce),
+                    bytea_hex(sealed.tag), to.id}));
     }
   }
-  nlohmann::json out = {{"from_key", from.id}, {"to_key", to.id}, {"rotated", rotated},
-                        {"already_rotated", skipped}, {"dry_run", dry_run}};
+  nlohmann::json out = {{"from_key", from.id},
+                        {"to_key", to.id},
+                        {"rotated", rotated},
+                        {"already_rotated", skipped},
+                        {"dry_run", dry_run}};
   if (dry_run) return out;
-  CRM_TRY(db::write_audit(*tx, {actor.name, "", "creds.rotate_key", "org_credentials", out.dump(), "ok", ""}));
+  CRM_TRY(db::write_audit(
+      *tx, {actor.name, "", "creds.rotate_key", "org_credentials", out.dump(), "ok", ""}));
   CRM_TRY(tx->commit());
   return out;
 }

@@ -13,8 +13,8 @@ struct Run {
   int code;
   std::string out, err;
 };
-Run run(std::vector<std::string> args, std::map<std::string, std::string> env = {}, std::string input = "",
-        bool tty = false) {
+Run run(std::vector<std::string> args, std::map<std::string, std::string> env = {},
+        std::string input = "", bool tty = false) {
   test::TestIO tio(input);
   tio.io.stdin_tty = tio.io.stdout_tty = tty;
   test::FakeClock clock;
@@ -26,7 +26,8 @@ Run run(std::vector<std::string> args, std::map<std::string, std::string> env = 
 
 TEST(Cli, VersionNeedsNoConfigOrDatabase) {
   // A broken config path would fail any command that loaded it: version must not.
-  auto r = run({"--config", "/nonexistent.yaml", "--db", "postgresql://x:1/y", "version", "-o", "json"});
+  auto r =
+      run({"--config", "/nonexistent.yaml", "--db", "postgresql://x:1/y", "version", "-o", "json"});
   EXPECT_EQ(r.code, 0) << r.err;
   auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["version"], cmd::version_string());
@@ -68,9 +69,10 @@ TEST(Cli, CompletionScripts) {
 
 TEST(Cli, ConfigViewMasksSecrets) {
   auto p = std::filesystem::temp_directory_path() / "crmctl-cli-view.yaml";
-  std::ofstream(p) << "default_profile: p\nprofiles:\n  p:\n    database_url: postgresql://u:pw1234567@h/db\n"
-                      "    master_key: c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0MTI=\n"
-                      "    providers:\n      twilio: {base_url: http://sim, auth_token: tok_abcdefghijkl9876}\n";
+  std::ofstream(p)
+      << "default_profile: p\nprofiles:\n  p:\n    database_url: postgresql://u:pw1234567@h/db\n"
+         "    master_key: c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0MTI=\n"
+         "    providers:\n      twilio: {base_url: http://sim, auth_token: tok_abcdefghijkl9876}\n";
   auto r = run({"--config", p.string(), "config", "view", "-o", "json"});
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(r.out.find("pw1234567"), std::string::npos);
@@ -94,7 +96,8 @@ TEST(Cli, UnknownProfileIsConfigError) {
 }
 
 TEST(Cli, NoDatabaseConfiguredIsConfigError) {
-  auto r = run({"migrate", "status", "--migrations-dir", std::string(CRM_SOURCE_DIR) + "/templates/migrations"});
+  auto r = run({"migrate", "status", "--migrations-dir",
+                std::string(CRM_SOURCE_DIR) + "/templates/migrations"});
   EXPECT_EQ(r.code, 10) << r.err;
   EXPECT_NE(r.err.find("--db"), std::string::npos);
 }

@@ -1,4 +1,5 @@
-// The migration engine against a real PostgreSQL: canonical schema, fan-out, failures, drift, locks.
+// The migration engine against a real PostgreSQL: canonical schema, fan-out, failures, drift,
+// locks.
 #include "core/ids.hpp"
 #include "migrate/migrate.hpp"
 #include "support/fakes.hpp"
@@ -22,12 +23,15 @@ struct Fixture {
     fs::create_directories(dir / "tenant");
   }
   ~Fixture() { fs::remove_all(dir); }
-  void write(const std::string& rel, const std::string& text) const { std::ofstream(dir / rel, std::ios::binary) << text; }
+  void write(const std::string& rel, const std::string& text) const {
+    std::ofstream(dir / rel, std::ios::binary) << text;
+  }
 };
 
-const char* k_global =
-    "CREATE TABLE organizations (id uuid PRIMARY KEY, slug text UNIQUE, isolation text NOT NULL DEFAULT 'row',\n"
-    "  schema_name text, status text NOT NULL DEFAULT 'active', created_at timestamptz NOT NULL DEFAULT now());\n";
+const char* k_global = "CREATE TABLE organizations (id uuid PRIMARY KEY, slug text UNIQUE, "
+                       "isolation text NOT NULL DEFAULT 'row',\n"
+                       "  schema_name text, status text NOT NULL DEFAULT 'active', created_at "
+                       "timestamptz NOT NULL DEFAULT now());\n";
 
 class MigrateTest : public ::testing::Test {
 protected:
@@ -35,14 +39,17 @@ protected:
   test::FakeClock clock;
   std::atomic<bool> stop{false};
   migrate::ConnectionFactory factory() {
-    return [this]() -> Result<std::unique_ptr<db::Connection>> { return db::Connection::open(db.url()); };
+    return [this]() -> Result<std::unique_ptr<db::Connection>> {
+      return db::Connection::open(db.url());
+    };
   }
   // n schema tenants, registered in organizations with their schemas created.
   std::vector<std::string> add_schema_tenants(db::Connection& c, int n) {
     std::vector<std::string> schemas;
     for (int i = 0; i < n; ++i) {
       std::string id = uuid_v4(), schema = "org_" + id.substr(0, 8) + id.substr(9, 4);
-      EXPECT_TRUE(c.exec("INSERT INTO organizations (id, slug, isolation, schema_name) VALUES ($1, $2, 'schema', $3)",
+      EXPECT_TRUE(c.exec("INSERT INTO organizations (id, slug, isolation, schema_name) VALUES ($1, "
+                         "$2, 'schema', $3)",
                          {id, "t" + std::to_string(i), schema}));
       EXPECT_TRUE(c.exec_script("CREATE SCHEMA " + db::quote_ident(schema)));
       schemas.push_back(schema);
@@ -110,11 +117,14 @@ TEST_F(MigrateTest, CanonicalSchemaKeepsTheFiveInvariants) {
   EXPECT_EQ(no_trigger, 0);
   // Roles: app role without BYPASSRLS and LOGIN.
   EXPECT_EQ(count(*c, "SELECT count(*) FROM pg_roles WHERE rolname IN ('crm_app','crm_readonly') "
-                      "AND NOT rolbypassrls AND NOT rolcanlogin"), 2);
+                      "AND NOT rolbypassrls AND NOT rolcanlogin"),
+            2);
   // Immutable org_id.
   std::string org = uuid_v4();
-  ASSERT_TRUE(c->exec("INSERT INTO organizations (id, slug, name) VALUES ($1, 'acme', 'Acme')", {org}));
-  ASSERT_TRUE(c->exec("INSERT INTO services (org_id, name, price) VALUES ($1, 'Botox', 400)", {org}));
+  ASSERT_TRUE(
+      c->exec("INSERT INTO organizations (id, slug, name) VALUES ($1, 'acme', 'Acme')", {org}));
+  ASSERT_TRUE(
+      c->exec("INSERT INTO services (org_id, name, price) VALUES ($1, 'Botox', 400)", {org}));
   auto moved = c->exec("UPDATE services SET org_id = gen_random_uuid()");
   ASSERT_FALSE(moved);
   EXPECT_EQ(moved.error().sqlstate, "42501");
@@ -136,7 +146,9 @@ TEST_F(MigrateTest, FansOutOverSchemaTenantsAndResumes) {
   EXPECT_EQ(rep.failed_count(), 0u);
   EXPECT_EQ(rep.applied_count(), 12u);
   for (const auto& s : schemas)
-    EXPECT_EQ(count(*c, "SELECT count(*) FROM pg_tables WHERE schemaname = $1 AND tablename = 'a'", {s}), 1);
+    EXPECT_EQ(
+        count(*c, "SELECT count(*) FROM pg_tables WHERE schemaname = $1 AND tablename = 'a'", {s}),
+        1);
   f.write("tenant/20260101000100_b.sql", "CREATE TABLE b (org_id uuid NOT NULL);\n");
   f.write("tenant/20260101000200_c.sql", "CREATE TABLE c (org_id uuid NOT NULL);\n");
   auto rep2 = up(f.dir, o);
@@ -148,7 +160,10 @@ TEST_F(MigrateTest, FansOutOverSchemaTenantsAndResumes) {
   EXPECT_EQ(st->tenant_behind, 0u);
   EXPECT_EQ(st->tenant_histogram.at("20260101000200"), 13u);
   // Each (schema, version) applied exactly once.
-  EXPECT_EQ(count(*c, "SELECT count(*) FROM crm.schema_migrations WHERE track = 'tenant' AND attempt <> 1"), 0);
+  EXPECT_EQ(
+      count(*c,
+            "SELECT count(*) FROM crm.schema_migrations WHERE track = 'tenant' AND attempt <> 1"),
+      0);
 }
 
 TEST_F(MigrateTest, FailingTenantStaysAtPreviousVersionOthersContinue) {
@@ -163,19 +178,28 @@ TEST_F(MigrateTest, FailingTenantStaysAtPreviousVersionOthersContinue) {
   // Fails half-way, only in one schema: the first statement must be rolled back with it.
   f.write("tenant/20260101000100_b.sql",
           "CREATE TABLE b (org_id uuid NOT NULL);\n"
-          "DO $$ BEGIN IF current_schema() = '" + bad + "' THEN RAISE EXCEPTION 'boom in %', current_schema(); END IF; END $$;\n");
+          "DO $$ BEGIN IF current_schema() = '" +
+              bad + "' THEN RAISE EXCEPTION 'boom in %', current_schema(); END IF; END $$;\n");
   migrate::RunOptions o;
   o.stop_on_error = false;
   o.jobs = 2;
   auto rep = up(f.dir, o);
   ASSERT_EQ(rep.failed_count(), 1u);
-  auto failed = std::find_if(rep.schemas.begin(), rep.schemas.end(), [](auto& s) { return s.failed; });
+  auto failed =
+      std::find_if(rep.schemas.begin(), rep.schemas.end(), [](auto& s) { return s.failed; });
   EXPECT_EQ(failed->schema, bad);
   EXPECT_EQ(failed->failed_version, "20260101000100");
   EXPECT_NE(failed->error.find("boom"), std::string::npos);
-  EXPECT_EQ(count(*c, "SELECT count(*) FROM pg_tables WHERE schemaname = $1 AND tablename = 'b'", {bad}), 0);
+  EXPECT_EQ(
+      count(*c, "SELECT count(*) FROM pg_tables WHERE schemaname = $1 AND tablename = 'b'", {bad}),
+      0);
   EXPECT_EQ(count(*c, "SELECT count(*) FROM pg_tables WHERE tablename = 'b'"), 5); // public + 4
-  EXPECT_EQ(count(*c, "SELECT count(*) FROM crm.schema_migrations WHERE schema_name = $1 AND status = 'failed'", {bad}), 1);
+  EXPECT_EQ(
+      count(
+          *c,
+          "SELECT count(*) FROM crm.schema_migrations WHERE schema_name = $1 AND status = 'failed'",
+          {bad}),
+      1);
   // Fix the file; a rerun finishes the job and touches only the failed schema.
   f.write("tenant/20260101000100_b.sql", "CREATE TABLE b (org_id uuid NOT NULL);\n");
   auto fixed = up(f.dir, o);
@@ -196,8 +220,8 @@ TEST_F(MigrateTest, StopOnErrorLeavesTheRestPending) {
   o.jobs = 1;
   o.canary = 0;
   auto rep = up(f.dir, o);
-  EXPECT_EQ(rep.failed_count(), 1u);           // public fails first; stop
-  EXPECT_EQ(rep.schemas.size(), 2u);           // global + public
+  EXPECT_EQ(rep.failed_count(), 1u); // public fails first; stop
+  EXPECT_EQ(rep.schemas.size(), 2u); // global + public
 }
 
 TEST_F(MigrateTest, VerifyFindsEditsButNotLineEndings) {
@@ -238,31 +262,41 @@ TEST_F(MigrateTest, SecondRunnerWaitsThenNamesTheHolder) {
   auto r = migrate::up(set, o, factory(), clock, {}, stop);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().kind, ErrorKind::conflict);
-  EXPECT_NE(r.error().message.find("pid " + std::to_string(holder->backend_pid())), std::string::npos);
+  EXPECT_NE(r.error().message.find("pid " + std::to_string(holder->backend_pid())),
+            std::string::npos);
   auto c = db.connect();
   EXPECT_EQ(count(*c, "SELECT count(*) FROM pg_tables WHERE tablename = 'organizations'"), 0);
 }
 
 TEST_F(MigrateTest, NonTransactionalFileResumesAndRebuildsInvalidIndex) {
   Fixture f("cic");
-  f.write("global/20260101000000_orgs.sql", k_global + std::string("CREATE TABLE items (org_id uuid, v int);\n"
-                                                                    "INSERT INTO items VALUES (gen_random_uuid(), 1), (gen_random_uuid(), 1);\n"));
+  f.write("global/20260101000000_orgs.sql",
+          k_global +
+              std::string(
+                  "CREATE TABLE items (org_id uuid, v int);\n"
+                  "INSERT INTO items VALUES (gen_random_uuid(), 1), (gen_random_uuid(), 1);\n"));
   ASSERT_EQ(up(f.dir).failed_count(), 0u);
   // A unique CIC fails on duplicates and leaves an INVALID index behind.
-  f.write("global/20260101000100_idx.sql",
-          "-- crmctl:tx=none\nCREATE INDEX CONCURRENTLY IF NOT EXISTS items_org ON items (org_id);\n"
-          "CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS items_v ON items (v);\n");
+  f.write(
+      "global/20260101000100_idx.sql",
+      "-- crmctl:tx=none\nCREATE INDEX CONCURRENTLY IF NOT EXISTS items_org ON items (org_id);\n"
+      "CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS items_v ON items (v);\n");
   auto rep = up(f.dir);
   ASSERT_EQ(rep.failed_count(), 1u);
   auto c = db.connect();
-  EXPECT_EQ(count(*c, "SELECT statements_done FROM crm.schema_migrations WHERE version = '20260101000100'"), 1);
+  EXPECT_EQ(
+      count(*c,
+            "SELECT statements_done FROM crm.schema_migrations WHERE version = '20260101000100'"),
+      1);
   EXPECT_EQ(count(*c, "SELECT count(*) FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid "
-                      "WHERE i.relname = 'items_v' AND NOT x.indisvalid"), 1);
+                      "WHERE i.relname = 'items_v' AND NOT x.indisvalid"),
+            1);
   ASSERT_TRUE(c->exec("UPDATE items SET v = 2 WHERE ctid = (SELECT min(ctid) FROM items)"));
   auto again = up(f.dir);
   EXPECT_EQ(again.failed_count(), 0u);
   EXPECT_EQ(count(*c, "SELECT count(*) FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid "
-                      "WHERE i.relname = 'items_v' AND x.indisvalid"), 1);
+                      "WHERE i.relname = 'items_v' AND x.indisvalid"),
+            1);
 }
 
 TEST_F(MigrateTest, DryRunChangesNothing) {
@@ -280,7 +314,8 @@ TEST_F(MigrateTest, DryRunChangesNothing) {
 TEST_F(MigrateTest, DownRevertsOnlyDeclaredDownParts) {
   Fixture f("down");
   f.write("global/20260101000000_orgs.sql", k_global);
-  f.write("tenant/20260101000000_a.sql", "CREATE TABLE a (org_id uuid NOT NULL);\n-- crmctl:down\nDROP TABLE a;\n");
+  f.write("tenant/20260101000000_a.sql",
+          "CREATE TABLE a (org_id uuid NOT NULL);\n-- crmctl:down\nDROP TABLE a;\n");
   f.write("tenant/20260101000100_b.sql", "CREATE TABLE b (org_id uuid NOT NULL);\n");
   ASSERT_EQ(up(f.dir).failed_count(), 0u);
   auto set = *migrate::load_migrations(f.dir.string());
@@ -290,7 +325,8 @@ TEST_F(MigrateTest, DownRevertsOnlyDeclaredDownParts) {
   EXPECT_EQ(r->failed_count(), 1u); // b has no down part
   EXPECT_NE(r->schemas[0].error.find("fix-forward"), std::string::npos);
   fs::remove(f.dir / "tenant/20260101000100_b.sql");
-  f.write("tenant/20260101000100_b.sql", "CREATE TABLE b (org_id uuid NOT NULL);\n-- crmctl:down\nDROP TABLE b;\n");
+  f.write("tenant/20260101000100_b.sql",
+          "CREATE TABLE b (org_id uuid NOT NULL);\n-- crmctl:down\nDROP TABLE b;\n");
   set = *migrate::load_migrations(f.dir.string());
   r = migrate::down(set, migrate::Track::tenant, o, factory(), clock, {}, stop);
   ASSERT_TRUE(r);
@@ -304,7 +340,8 @@ TEST_F(MigrateTest, LockTimeoutIsRetriedWhenTheTableFreesUp) {
   Fixture f("55p03");
   f.write("global/20260101000000_orgs.sql", k_global + std::string("CREATE TABLE busy (x int);\n"));
   ASSERT_EQ(up(f.dir).failed_count(), 0u);
-  f.write("global/20260101000100_alter.sql", "-- crmctl:lock_timeout=200ms\nALTER TABLE busy ADD COLUMN y int;\n");
+  f.write("global/20260101000100_alter.sql",
+          "-- crmctl:lock_timeout=200ms\nALTER TABLE busy ADD COLUMN y int;\n");
   auto blocker = db.connect();
   ASSERT_TRUE(blocker->exec_script("BEGIN; LOCK TABLE busy IN ACCESS EXCLUSIVE MODE;"));
   std::thread release([&] {
@@ -316,7 +353,9 @@ TEST_F(MigrateTest, LockTimeoutIsRetriedWhenTheTableFreesUp) {
   class Sleeping final : public Clock {
   public:
     TimePoint now() const override { return std::chrono::system_clock::now(); }
-    std::chrono::steady_clock::time_point steady_now() const override { return std::chrono::steady_clock::now(); }
+    std::chrono::steady_clock::time_point steady_now() const override {
+      return std::chrono::steady_clock::now();
+    }
     void sleep_for(std::chrono::milliseconds d) override { std::this_thread::sleep_for(d); }
   } real;
   auto r = migrate::up(set, {}, factory(), real, {}, stop);
@@ -324,7 +363,9 @@ TEST_F(MigrateTest, LockTimeoutIsRetriedWhenTheTableFreesUp) {
   ASSERT_TRUE(r);
   EXPECT_EQ(r->failed_count(), 0u) << r->schemas.front().error;
   auto c = db.connect();
-  EXPECT_EQ(count(*c, "SELECT count(*) FROM information_schema.columns WHERE table_name = 'busy' AND column_name = 'y'"), 1);
+  EXPECT_EQ(count(*c, "SELECT count(*) FROM information_schema.columns WHERE table_name = 'busy' "
+                      "AND column_name = 'y'"),
+            1);
 }
 
 TEST_F(MigrateTest, CanaryStopsTheRolloutAndTenantsSelectsASubset) {
@@ -339,10 +380,14 @@ TEST_F(MigrateTest, CanaryStopsTheRolloutAndTenantsSelectsASubset) {
   only.tenants = {schemas[0], "t5"};
   auto sub = up(f.dir, only);
   EXPECT_EQ(sub.applied_count(), 2u);
-  EXPECT_EQ(count(*c, "SELECT count(*) FROM pg_tables WHERE tablename = 'a' AND schemaname LIKE 'org\\_%'"), 2);
+  EXPECT_EQ(
+      count(*c,
+            "SELECT count(*) FROM pg_tables WHERE tablename = 'a' AND schemaname LIKE 'org\\_%'"),
+      2);
   // --canary 2 with a file that fails in the first canary: the rest is never touched.
-  f.write("tenant/20260101000100_b.sql", "DO $$ BEGIN IF current_schema() = '" + schemas[1] +
-                                             "' THEN RAISE EXCEPTION 'canary fails'; END IF; END $$;\n");
+  f.write("tenant/20260101000100_b.sql",
+          "DO $$ BEGIN IF current_schema() = '" + schemas[1] +
+              "' THEN RAISE EXCEPTION 'canary fails'; END IF; END $$;\n");
   migrate::RunOptions canary;
   canary.canary = 2;
   canary.stop_on_error = false;
@@ -350,5 +395,24 @@ TEST_F(MigrateTest, CanaryStopsTheRolloutAndTenantsSelectsASubset) {
   auto rep = up(f.dir, canary);
   EXPECT_EQ(rep.failed_count(), 1u);
   EXPECT_LE(rep.schemas.size(), 1u + 1u + 2u); // global, public, two canaries
-  EXPECT_EQ(count(*c, "SELECT count(*) FROM crm.schema_migrations WHERE version = '20260101000100'"), 3);
+  EXPECT_EQ(
+      count(*c, "SELECT count(*) FROM crm.schema_migrations WHERE version = '20260101000100'"), 3);
+}
+
+TEST_F(MigrateTest, RepeatableFilesRerunOnlyWhenTheirChecksumChanges) {
+  Fixture f("repeatable");
+  f.write("global/20260101000000_orgs.sql", k_global);
+  f.write("global/R__org_view.sql",
+          "CREATE OR REPLACE VIEW org_slugs AS SELECT slug FROM organizations;\n");
+  auto first = up(f.dir);
+  EXPECT_EQ(first.applied_count(), 2u);
+  EXPECT_EQ(up(f.dir).applied_count(), 0u); // unchanged: not re-applied
+  f.write("global/R__org_view.sql",
+          "CREATE OR REPLACE VIEW org_slugs AS SELECT slug, status FROM organizations;\n");
+  EXPECT_EQ(up(f.dir).applied_count(), 1u);
+  auto c = db.connect();
+  EXPECT_EQ(
+      count(*c, "SELECT count(*) FROM information_schema.columns WHERE table_name = 'org_slugs'"),
+      2);
+  EXPECT_TRUE(migrate::verify(*c, *migrate::load_migrations(f.dir.string()))->empty()); // not drift
 }

@@ -16,7 +16,8 @@ namespace {
 const std::string k_sid = "AC0123456789abcdef0123456789abcdef", k_token = "tok_0123456789abcdef";
 
 Status inject(http::Client& c, const std::string& url, const std::string& body) {
-  auto r = c.send({"POST", url + "/__sim/faults", {{"Content-Type", "application/json"}}, body, 5000ms, true});
+  auto r = c.send(
+      {"POST", url + "/__sim/faults", {{"Content-Type", "application/json"}}, body, 5000ms, true});
   if (!r || r->status != 201) return make_error(ErrorKind::unexpected, "fault injection failed");
   return {};
 }
@@ -25,11 +26,13 @@ Status inject(http::Client& c, const std::string& url, const std::string& body) 
 TEST(Providers, CurlClientRetriesInjectedFaultsHonouringRetryAfter) {
   test::Simulator sim({"elevenlabs:sk_good_key_123456"});
   auto curl = http::make_curl_client();
-  ASSERT_TRUE(inject(*curl, sim.url(), R"({"path_prefix":"/v1/user","status":429,"count":1,"retry_after":"1"})"));
+  ASSERT_TRUE(inject(*curl, sim.url(),
+                     R"({"path_prefix":"/v1/user","status":429,"count":1,"retry_after":"1"})"));
   ASSERT_TRUE(inject(*curl, sim.url(), R"({"path_prefix":"/v1/user","status":503,"count":1})"));
   test::FakeClock clock;
   http::RetryingClient c(*curl, clock, {3, 100ms, 5000ms, [] { return 0.5; }});
-  auto r = c.send({"GET", sim.url() + "/v1/user", {{"xi-api-key", "sk_good_key_123456"}}, "", 5000ms, true});
+  auto r = c.send(
+      {"GET", sim.url() + "/v1/user", {{"xi-api-key", "sk_good_key_123456"}}, "", 5000ms, true});
   ASSERT_TRUE(r) << r.error().message;
   EXPECT_EQ(r->status, 200);
   EXPECT_EQ(c.last_attempts(), 3);
@@ -46,25 +49,33 @@ TEST(Providers, ConnectionRefusedIsUpstream) {
 }
 
 TEST(Providers, VerifyCredentialsAgainstTheSimulator) {
-  test::Simulator sim({"twilio:" + k_sid + ":" + k_token, "elevenlabs:sk_good_key_123456", "retell:key_retell_1",
-                       "google:cid:csecret:rtoken"});
+  test::Simulator sim({"twilio:" + k_sid + ":" + k_token, "elevenlabs:sk_good_key_123456",
+                       "retell:key_retell_1", "google:cid:csecret:rtoken"});
   auto curl = http::make_curl_client();
-  EXPECT_TRUE(providers::verify_credentials(*curl, "twilio", sim.url(), {{"account_sid", k_sid}, {"auth_token", k_token}}));
-  auto bad = providers::verify_credentials(*curl, "twilio", sim.url(), {{"account_sid", k_sid}, {"auth_token", "nope"}});
+  EXPECT_TRUE(providers::verify_credentials(*curl, "twilio", sim.url(),
+                                            {{"account_sid", k_sid}, {"auth_token", k_token}}));
+  auto bad = providers::verify_credentials(*curl, "twilio", sim.url(),
+                                           {{"account_sid", k_sid}, {"auth_token", "nope"}});
   ASSERT_FALSE(bad);
   EXPECT_EQ(bad.error().kind, ErrorKind::config);
   EXPECT_NE(bad.error().message.find("Authenticate"), std::string::npos);
-  EXPECT_TRUE(providers::verify_credentials(*curl, "elevenlabs", sim.url(), {{"api_key", "sk_good_key_123456"}}));
-  EXPECT_FALSE(providers::verify_credentials(*curl, "elevenlabs", sim.url(), {{"api_key", "sk_bad"}}));
-  EXPECT_TRUE(providers::verify_credentials(*curl, "retell", sim.url(), {{"api_key", "key_retell_1"}}));
+  EXPECT_TRUE(providers::verify_credentials(*curl, "elevenlabs", sim.url(),
+                                            {{"api_key", "sk_good_key_123456"}}));
+  EXPECT_FALSE(
+      providers::verify_credentials(*curl, "elevenlabs", sim.url(), {{"api_key", "sk_bad"}}));
+  EXPECT_TRUE(
+      providers::verify_credentials(*curl, "retell", sim.url(), {{"api_key", "key_retell_1"}}));
   EXPECT_TRUE(providers::verify_credentials(
-      *curl, "google", sim.url(), {{"client_id", "cid"}, {"client_secret", "csecret"}, {"refresh_token", "rtoken"}}));
+      *curl, "google", sim.url(),
+      {{"client_id", "cid"}, {"client_secret", "csecret"}, {"refresh_token", "rtoken"}}));
   auto g = providers::verify_credentials(
-      *curl, "google", sim.url(), {{"client_id", "cid"}, {"client_secret", "csecret"}, {"refresh_token", "x"}});
+      *curl, "google", sim.url(),
+      {{"client_id", "cid"}, {"client_secret", "csecret"}, {"refresh_token", "x"}});
   ASSERT_FALSE(g);
   EXPECT_EQ(g.error().kind, ErrorKind::config);
   ASSERT_TRUE(inject(*curl, sim.url(), R"({"path_prefix":"/list-agents","status":500,"count":5})"));
-  auto down = providers::verify_credentials(*curl, "retell", sim.url(), {{"api_key", "key_retell_1"}});
+  auto down =
+      providers::verify_credentials(*curl, "retell", sim.url(), {{"api_key", "key_retell_1"}});
   ASSERT_FALSE(down);
   EXPECT_EQ(down.error().kind, ErrorKind::upstream);
 }
@@ -74,7 +85,8 @@ TEST(Providers, VaultVerifyRecordsTheOutcome) {
   test::FakeClock clock;
   std::atomic<bool> stop{false};
   auto set = *migrate::load_migrations(std::string(CRM_SOURCE_DIR) + "/templates/migrations");
-  auto up = migrate::up(set, {}, [&] { return db::Connection::open(db.url()); }, clock, {}, stop);
+  auto up = migrate::up(
+      set, {}, [&] { return db::Connection::open(db.url()); }, clock, {}, stop);
   ASSERT_TRUE(up && up->failed_count() == 0);
   auto c = db.connect();
   tenant::CreateSpec spec;
@@ -85,11 +97,14 @@ TEST(Providers, VaultVerifyRecordsTheOutcome) {
   auto t = *tenant::resolve(*c, "verify-clinic");
   auto key = *master_key_from_base64(crypto::base64_encode(std::string(32, 'm')), "test");
   test::Simulator sim({"twilio:" + k_sid + ":" + k_token});
-  ASSERT_TRUE(tenant::set_credentials(*c, t, tenancy, "twilio", {{"account_sid", k_sid}, {"auth_token", k_token}}, key,
-                                      actor, false));
-  ASSERT_TRUE(tenant::set_credentials(*c, t, tenancy, "elevenlabs", {{"api_key", "sk_not_accepted_1"}}, key, actor, false));
+  ASSERT_TRUE(tenant::set_credentials(*c, t, tenancy, "twilio",
+                                      {{"account_sid", k_sid}, {"auth_token", k_token}}, key, actor,
+                                      false));
+  ASSERT_TRUE(tenant::set_credentials(*c, t, tenancy, "elevenlabs",
+                                      {{"api_key", "sk_not_accepted_1"}}, key, actor, false));
   auto curl = http::make_curl_client();
-  auto rep = tenant::verify_stored(*c, t, tenancy, "", key, *curl, [&](const std::string&) { return sim.url(); }, actor);
+  auto rep = tenant::verify_stored(
+      *c, t, tenancy, "", key, *curl, [&](const std::string&) { return sim.url(); }, actor);
   ASSERT_TRUE(rep) << rep.error().message;
   ASSERT_TRUE(rep->failure);
   EXPECT_EQ(rep->failure->kind, ErrorKind::config);

@@ -26,7 +26,8 @@ protected:
     ASSERT_TRUE(s) << s.error().message;
     set = *s;
     std::atomic<bool> stop{false};
-    auto rep = migrate::up(set, {}, [this] { return db::Connection::open(db.url()); }, clock, {}, stop);
+    auto rep = migrate::up(
+        set, {}, [this] { return db::Connection::open(db.url()); }, clock, {}, stop);
     ASSERT_TRUE(rep && rep->failed_count() == 0);
     c = db.connect();
     auto t = tenant::load_template(std::string(CRM_SOURCE_DIR) + "/templates/tenant/default.yaml");
@@ -60,7 +61,8 @@ protected:
   // Every tenant table's row count as the application role scoped to `t`.
   std::map<std::string, long> app_counts(const tenant::TenantRef& t) {
     std::map<std::string, long> out;
-    auto tables = *tenant::tenant_tables(*c, t.isolation == db::Isolation::schema ? t.schema : "public");
+    auto tables =
+        *tenant::tenant_tables(*c, t.isolation == db::Isolation::schema ? t.schema : "public");
     auto tx = c->tenant(tenant::scope_of(t, tenancy));
     EXPECT_TRUE(tx);
     for (const auto& tb : tables) {
@@ -96,11 +98,21 @@ TEST_F(TenantTest, CreatesEverythingInOneStepForBothIsolations) {
   EXPECT_EQ(counts["services"], 7);
   EXPECT_EQ(counts["credit_accounts"], 1);
   EXPECT_EQ(counts["memberships"], 1);
-  EXPECT_EQ(count("SELECT count(*) FROM organizations WHERE id = $1::uuid AND rate_per_minute = 0.14 AND "
-                  "free_minutes = 100 AND modules ? 'voice_agent'", {row.id}), 1);
-  EXPECT_EQ(count("SELECT count(*) FROM services WHERE org_id = $1::uuid AND name = 'Botox' AND price = 400.00 "
-                  "AND 'wrinkle' = ANY(keywords)", {row.id}), 1);
-  EXPECT_EQ(count("SELECT count(*) FROM audit_events WHERE org_id = $1::uuid AND action = 'tenant.create'", {row.id}), 1);
+  EXPECT_EQ(
+      count("SELECT count(*) FROM organizations WHERE id = $1::uuid AND rate_per_minute = 0.14 AND "
+            "free_minutes = 100 AND modules ? 'voice_agent'",
+            {row.id}),
+      1);
+  EXPECT_EQ(count("SELECT count(*) FROM services WHERE org_id = $1::uuid AND name = 'Botox' AND "
+                  "price = 400.00 "
+                  "AND 'wrinkle' = ANY(keywords)",
+                  {row.id}),
+            1);
+  EXPECT_EQ(
+      count(
+          "SELECT count(*) FROM audit_events WHERE org_id = $1::uuid AND action = 'tenant.create'",
+          {row.id}),
+      1);
 
   auto sch = create(spec("Acme Dental", db::Isolation::schema));
   ASSERT_EQ(sch.isolation, db::Isolation::schema);
@@ -109,12 +121,19 @@ TEST_F(TenantTest, CreatesEverythingInOneStepForBothIsolations) {
   EXPECT_EQ(sc["services"], 7);
   EXPECT_EQ(sc["memberships"], 1);
   // The new schema is at the current tenant version, recorded per version, and keeps RLS.
-  EXPECT_EQ(count("SELECT count(*) FROM crm.schema_migrations WHERE schema_name = $1 AND status = 'applied'",
-                  {sch.schema}), static_cast<long>(set.tenant.size()));
-  EXPECT_EQ(count("SELECT count(*) FROM pg_class t JOIN pg_namespace n ON n.oid = t.relnamespace WHERE n.nspname = $1 "
-                  "AND t.relkind = 'r' AND NOT (t.relrowsecurity AND t.relforcerowsecurity)", {sch.schema}), 0);
-  EXPECT_EQ(count("SELECT count(*) FROM pg_indexes WHERE schemaname = $1 AND indexname = 'calls_org_started'",
-                  {sch.schema}), 1);
+  EXPECT_EQ(count("SELECT count(*) FROM crm.schema_migrations WHERE schema_name = $1 AND status = "
+                  "'applied'",
+                  {sch.schema}),
+            static_cast<long>(set.tenant.size()));
+  EXPECT_EQ(count("SELECT count(*) FROM pg_class t JOIN pg_namespace n ON n.oid = t.relnamespace "
+                  "WHERE n.nspname = $1 "
+                  "AND t.relkind = 'r' AND NOT (t.relrowsecurity AND t.relforcerowsecurity)",
+                  {sch.schema}),
+            0);
+  EXPECT_EQ(count("SELECT count(*) FROM pg_indexes WHERE schemaname = $1 AND indexname = "
+                  "'calls_org_started'",
+                  {sch.schema}),
+            1);
   auto st = migrate::status(*c, set);
   EXPECT_EQ(st->tenant_behind, 0u);
   // The schema tenant's rows are in its schema, not in the shared tables.
@@ -122,8 +141,9 @@ TEST_F(TenantTest, CreatesEverythingInOneStepForBothIsolations) {
 }
 
 TEST_F(TenantTest, NamesAreDataNeverSql) {
-  for (std::string name : {std::string("O'Brien \"Dental\" & Sons"), std::string("Café 🦷 Zürich"),
-                           std::string("x'); DROP TABLE organizations; --")}) {
+  for (std::string name :
+       {std::string("O'Brien \"Dental\" & Sons"), std::string("Café 🦷 Zürich"),
+        std::string("x'); DROP TABLE organizations; --")}) {
     auto s = spec(name);
     s.slug = "";
     if (slugify(name).empty()) s.slug = "emoji-clinic";
@@ -139,7 +159,8 @@ TEST_F(TenantTest, NamesAreDataNeverSql) {
 }
 
 TEST_F(TenantTest, BadInputIsRefusedAndWritesNothing) {
-  long orgs = count("SELECT count(*) FROM organizations"), users = count("SELECT count(*) FROM users");
+  long orgs = count("SELECT count(*) FROM organizations"),
+       users = count("SELECT count(*) FROM users");
   auto expect_usage = [&](tenant::CreateSpec s, const std::string& needle) {
     auto r = try_create(s);
     ASSERT_FALSE(r) << needle;
@@ -212,7 +233,8 @@ TEST_F(TenantTest, FailureMidwayLeavesNothing) {
   EXPECT_EQ(count("SELECT count(*) FROM organizations"), 0);
   EXPECT_EQ(count("SELECT count(*) FROM users"), 0);
   EXPECT_EQ(count("SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'org\\_%'"), 0);
-  EXPECT_EQ(count("SELECT count(*) FROM crm.schema_migrations WHERE schema_name LIKE 'org\\_%'"), 0);
+  EXPECT_EQ(count("SELECT count(*) FROM crm.schema_migrations WHERE schema_name LIKE 'org\\_%'"),
+            0);
 }
 
 TEST_F(TenantTest, AdminPasswordIsBcrypt2b) {
@@ -230,33 +252,42 @@ TEST_F(TenantTest, SuspendedTenantIsRefused) {
   auto t = create(spec("Sleepy Clinic"));
   ASSERT_TRUE(tenant::set_status(*c, t, "suspended", actor, false));
   t = *tenant::resolve(*c, t.slug);
-  auto r = tenant::create_user(*c, t, tenancy, {"x@sleepy.example", "", "viewer", std::nullopt}, actor, false);
+  auto r = tenant::create_user(*c, t, tenancy, {"x@sleepy.example", "", "viewer", std::nullopt},
+                               actor, false);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().kind, ErrorKind::conflict);
   EXPECT_NE(r.error().message.find("tenant resume"), std::string::npos);
   EXPECT_FALSE(tenant::list_api_keys(*c, t, tenancy, clock.now()));
   ASSERT_TRUE(tenant::set_status(*c, t, "active", actor, false));
   t = *tenant::resolve(*c, t.slug);
-  EXPECT_TRUE(tenant::create_user(*c, t, tenancy, {"x@sleepy.example", "", "viewer", std::nullopt}, actor, false));
+  EXPECT_TRUE(tenant::create_user(*c, t, tenancy, {"x@sleepy.example", "", "viewer", std::nullopt},
+                                  actor, false));
 }
 
 TEST_F(TenantTest, UsersMembershipsAndCsvImport) {
   auto t = create(spec("Users Clinic"));
-  auto u = tenant::create_user(*c, t, tenancy, {"Ana@Users.example", "Ana", "manager", std::string("pw-123456")}, actor, false);
+  auto u = tenant::create_user(*c, t, tenancy,
+                               {"Ana@Users.example", "Ana", "manager", std::string("pw-123456")},
+                               actor, false);
   ASSERT_TRUE(u) << u.error().message;
   EXPECT_EQ((*u)["email"], "ana@users.example");
-  auto same = tenant::create_user(*c, t, tenancy, {"ana@users.example", "", "manager", std::nullopt}, actor, false);
+  auto same = tenant::create_user(*c, t, tenancy,
+                                  {"ana@users.example", "", "manager", std::nullopt}, actor, false);
   ASSERT_TRUE(same);
   EXPECT_FALSE((*same)["created"].get<bool>());
-  auto other = tenant::create_user(*c, t, tenancy, {"ana@users.example", "", "viewer", std::nullopt}, actor, false);
+  auto other = tenant::create_user(*c, t, tenancy,
+                                   {"ana@users.example", "", "viewer", std::nullopt}, actor, false);
   ASSERT_FALSE(other);
   EXPECT_EQ(other.error().kind, ErrorKind::conflict);
-  EXPECT_FALSE(tenant::create_user(*c, t, tenancy, {"ana", "", "viewer", std::nullopt}, actor, false));
-  EXPECT_FALSE(tenant::create_user(*c, t, tenancy, {"b@users.example", "", "wizard", std::nullopt}, actor, false));
+  EXPECT_FALSE(
+      tenant::create_user(*c, t, tenancy, {"ana", "", "viewer", std::nullopt}, actor, false));
+  EXPECT_FALSE(tenant::create_user(*c, t, tenancy, {"b@users.example", "", "wizard", std::nullopt},
+                                   actor, false));
 
   long members = app_counts(t)["memberships"];
-  auto bad = tenant::parse_users_csv("email,name,role\nbob@users.example,Bob,employee\nnot-an-email,X,viewer\n"
-                                     "\"carol@users.example\",\"Carol, Jr.\",viewer\n");
+  auto bad = tenant::parse_users_csv(
+      "email,name,role\nbob@users.example,Bob,employee\nnot-an-email,X,viewer\n"
+      "\"carol@users.example\",\"Carol, Jr.\",viewer\n");
   ASSERT_TRUE(bad);
   auto res = tenant::import_users(*c, t, tenancy, *bad, actor, false);
   ASSERT_TRUE(res);
@@ -279,7 +310,8 @@ TEST_F(TenantTest, UsersMembershipsAndCsvImport) {
   auto list = tenant::list_users(*c, t, tenancy);
   ASSERT_TRUE(list);
   int disabled = 0;
-  for (const auto& x : *list) disabled += x["status"] == "disabled";
+  for (const auto& x : *list)
+    disabled += x["status"] == "disabled";
   EXPECT_EQ(disabled, 1);
 }
 
@@ -290,16 +322,21 @@ TEST_F(TenantTest, ApiKeysShowSecretOnceAndStoreOnlyAHash) {
   ASSERT_TRUE(k) << k.error().message;
   std::string secret = (*k)["secret"];
   EXPECT_EQ(secret.rfind("crm_" + (*k)["prefix"].get<std::string>() + "_", 0), 0u);
-  EXPECT_EQ(count("SELECT count(*) FROM api_keys WHERE key_hash = $1", {crypto::hex(crypto::sha256(secret))}), 1);
+  EXPECT_EQ(count("SELECT count(*) FROM api_keys WHERE key_hash = $1",
+                  {crypto::hex(crypto::sha256(secret))}),
+            1);
   EXPECT_EQ(count("SELECT count(*) FROM api_keys WHERE key_hash = $1 OR prefix = $1", {secret}), 0);
   auto list = tenant::list_api_keys(*c, t, tenancy, clock.now());
   ASSERT_EQ(list->size(), 1u);
   EXPECT_FALSE((*list)[0].contains("secret"));
   EXPECT_EQ((*list)[0]["status"], "active");
-  EXPECT_EQ((*tenant::list_api_keys(*c, t, tenancy, clock.now() + std::chrono::hours(24 * 91)))[0]["status"], "expired");
+  EXPECT_EQ((*tenant::list_api_keys(*c, t, tenancy,
+                                    clock.now() + std::chrono::hours(24 * 91)))[0]["status"],
+            "expired");
   ASSERT_TRUE(tenant::revoke_api_key(*c, t, tenancy, (*k)["prefix"], actor, false));
   EXPECT_EQ((*tenant::list_api_keys(*c, t, tenancy, clock.now()))[0]["status"], "revoked");
-  EXPECT_FALSE(tenant::create_api_key(*c, t, tenancy, {"x", {"root"}, std::nullopt}, clock.now(), actor, false));
+  EXPECT_FALSE(tenant::create_api_key(*c, t, tenancy, {"x", {"root"}, std::nullopt}, clock.now(),
+                                      actor, false));
   auto missing = tenant::revoke_api_key(*c, t, tenancy, "nope", actor, false);
   ASSERT_FALSE(missing);
   EXPECT_EQ(missing.error().kind, ErrorKind::not_found);
@@ -308,15 +345,20 @@ TEST_F(TenantTest, ApiKeysShowSecretOnceAndStoreOnlyAHash) {
 TEST_F(TenantTest, VaultEncryptsMasksAndRefusesTheWrongKey) {
   auto t = create(spec("Vault Clinic", db::Isolation::schema));
   auto k1 = key_of('a'), k2 = key_of('b');
-  tenant::Values v{{"account_sid", "AC0123456789abcdef0123456789abcdef"}, {"auth_token", "supersecrettoken42"}};
+  tenant::Values v{{"account_sid", "AC0123456789abcdef0123456789abcdef"},
+                   {"auth_token", "supersecrettoken42"}};
   auto r = tenant::set_credentials(*c, t, tenancy, "twilio", v, k1, actor, false);
   ASSERT_TRUE(r) << r.error().message;
   EXPECT_EQ(r->dump().find("supersecrettoken42"), std::string::npos);
   // Nothing in the database holds the plaintext.
   EXPECT_EQ(count("SELECT count(*) FROM " + tenant::table_of(t, "org_credentials") +
-                  " WHERE position(convert_to('supersecrettoken42', 'UTF8') in ciphertext) > 0 OR masked::text LIKE "
-                  "'%supersecrettoken42%'"), 0);
-  EXPECT_EQ(count("SELECT count(*) FROM audit_events WHERE arguments::text LIKE '%supersecrettoken42%'"), 0);
+                  " WHERE position(convert_to('supersecrettoken42', 'UTF8') in ciphertext) > 0 OR "
+                  "masked::text LIKE "
+                  "'%supersecrettoken42%'"),
+            0);
+  EXPECT_EQ(
+      count("SELECT count(*) FROM audit_events WHERE arguments::text LIKE '%supersecrettoken42%'"),
+      0);
   auto back = tenant::load_credentials(*c, t, tenancy, "twilio", k1);
   ASSERT_TRUE(back);
   EXPECT_EQ(back->at("auth_token"), "supersecrettoken42");
@@ -362,24 +404,31 @@ TEST_F(TenantTest, RotateKeyIsAllOrNothingAndRerunnable) {
 TEST_F(TenantTest, IsolationEveryTenantCommandForAStaysInA) {
   auto a = create(spec("Alpha Clinic")), b = create(spec("Beta Clinic"));
   auto a2 = create(spec("Gamma Clinic", db::Isolation::schema));
-  ASSERT_TRUE(tenant::create_user(*c, b, tenancy, {"b1@beta.example", "", "viewer", std::nullopt}, actor, false));
-  ASSERT_TRUE(tenant::create_api_key(*c, b, tenancy, {"b", {"calls:read"}, std::nullopt}, clock.now(), actor, false));
-  ASSERT_TRUE(tenant::set_credentials(*c, b, tenancy, "retell", {{"api_key", "key_beta_000001"}}, key_of('k'), actor, false));
+  ASSERT_TRUE(tenant::create_user(*c, b, tenancy, {"b1@beta.example", "", "viewer", std::nullopt},
+                                  actor, false));
+  ASSERT_TRUE(tenant::create_api_key(*c, b, tenancy, {"b", {"calls:read"}, std::nullopt},
+                                     clock.now(), actor, false));
+  ASSERT_TRUE(tenant::set_credentials(*c, b, tenancy, "retell", {{"api_key", "key_beta_000001"}},
+                                      key_of('k'), actor, false));
   auto before = app_counts(b);
   auto k = key_of('k');
   for (const auto* t : {&a, &a2}) {
-    ASSERT_TRUE(tenant::create_user(*c, *t, tenancy, {"a1@alpha.example", "", "manager", std::nullopt}, actor, false));
+    ASSERT_TRUE(tenant::create_user(
+        *c, *t, tenancy, {"a1@alpha.example", "", "manager", std::nullopt}, actor, false));
     auto rows = tenant::parse_users_csv("email,name,role\na2@alpha.example,,viewer\n");
     ASSERT_TRUE(tenant::import_users(*c, *t, tenancy, *rows, actor, false));
     ASSERT_TRUE(tenant::disable_user(*c, *t, tenancy, "a2@alpha.example", actor, false));
-    auto key = tenant::create_api_key(*c, *t, tenancy, {"a", {"calls:read"}, std::nullopt}, clock.now(), actor, false);
+    auto key = tenant::create_api_key(*c, *t, tenancy, {"a", {"calls:read"}, std::nullopt},
+                                      clock.now(), actor, false);
     ASSERT_TRUE(key);
     ASSERT_TRUE(tenant::revoke_api_key(*c, *t, tenancy, (*key)["prefix"], actor, false));
-    ASSERT_TRUE(tenant::set_credentials(*c, *t, tenancy, "retell", {{"api_key", "key_alpha_00001"}}, k, actor, false));
+    ASSERT_TRUE(tenant::set_credentials(*c, *t, tenancy, "retell", {{"api_key", "key_alpha_00001"}},
+                                        k, actor, false));
     ASSERT_TRUE(tenant::delete_credentials(*c, *t, tenancy, "retell", actor, false));
     // Reads for A see nothing of B.
     auto users = tenant::list_users(*c, *t, tenancy);
-    for (const auto& u : *users) EXPECT_NE(u["email"], "b1@beta.example");
+    for (const auto& u : *users)
+      EXPECT_NE(u["email"], "b1@beta.example");
     EXPECT_EQ(tenant::list_api_keys(*c, *t, tenancy, clock.now())->size(), 1u);
     EXPECT_TRUE(tenant::list_credentials(*c, *t, tenancy)->empty());
     auto shown = tenant::show(*c, *t, tenancy);
@@ -436,7 +485,9 @@ TEST_F(TenantTest, SoftDeleteAndPurge) {
   ASSERT_TRUE(tenant::remove(*c, sch, true, actor, false));
   EXPECT_EQ(count("SELECT count(*) FROM services WHERE org_id = $1::uuid", {row.id}), 0);
   EXPECT_EQ(count("SELECT count(*) FROM pg_namespace WHERE nspname = $1", {sch.schema}), 0);
-  EXPECT_EQ(count("SELECT count(*) FROM organizations WHERE id IN ($1::uuid, $2::uuid)", {row.id, sch.id}), 0);
+  EXPECT_EQ(count("SELECT count(*) FROM organizations WHERE id IN ($1::uuid, $2::uuid)",
+                  {row.id, sch.id}),
+            0);
   EXPECT_FALSE(tenant::resolve(*c, row.slug));
   EXPECT_EQ(app_counts(keep)["services"], 7);
   EXPECT_GE(count("SELECT count(*) FROM audit_events WHERE action = 'tenant.purge'"), 2);
@@ -449,8 +500,10 @@ TEST_F(TenantTest, ResolveIsUuidFirst) {
   auto missing = tenant::resolve(*c, uuid_v4());
   ASSERT_FALSE(missing);
   EXPECT_EQ(missing.error().kind, ErrorKind::not_found);
-  ASSERT_TRUE(tenant::update(*c, t, {std::nullopt, std::string("renamed"), std::nullopt, std::nullopt, std::nullopt,
-                                     std::nullopt, std::nullopt, std::nullopt, std::nullopt, std::nullopt},
+  ASSERT_TRUE(tenant::update(*c, t,
+                             {std::nullopt, std::string("renamed"), std::nullopt, std::nullopt,
+                              std::nullopt, std::nullopt, std::nullopt, std::nullopt, std::nullopt,
+                              std::nullopt},
                              actor, false));
   EXPECT_EQ(tenant::resolve(*c, t.id)->slug, "renamed");
 }

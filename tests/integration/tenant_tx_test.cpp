@@ -35,7 +35,8 @@ protected:
       GRANT SELECT, INSERT, UPDATE, DELETE ON notes TO crm_app;
     )SQL");
     ASSERT_TRUE(r) << r.error().message;
-    ASSERT_TRUE(c->exec("INSERT INTO notes VALUES ($1, 1, 'a1'), ($1, 2, 'a2'), ($2, 1, 'b1')", {a, b}));
+    ASSERT_TRUE(
+        c->exec("INSERT INTO notes VALUES ($1, 1, 'a1'), ($1, 2, 'a2'), ($2, 1, 'b1')", {a, b}));
   }
   test::TempDatabase db;
   std::unique_ptr<db::Connection> c;
@@ -81,7 +82,8 @@ TEST_F(TenantTxTest, ScopeEndsWithTheTransaction) {
     auto tx = *c->tenant(scope(a));
     ASSERT_TRUE(tx->commit());
   }
-  auto who = c->exec("SELECT current_user AS u, coalesce(current_setting('app.current_org_id', true), '') AS g");
+  auto who = c->exec(
+      "SELECT current_user AS u, coalesce(current_setting('app.current_org_id', true), '') AS g");
   EXPECT_NE(who->get(0, "u"), "crm_app");
   EXPECT_EQ(who->get(0, "g"), "");
   // With no tenant set, the application role sees nothing.
@@ -115,7 +117,8 @@ TEST_F(TenantTxTest, AdvisoryLockReportsHolder) {
   auto r = db::acquire_lock(*c, key, std::chrono::milliseconds(300), clock);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().kind, ErrorKind::conflict);
-  EXPECT_NE(r.error().message.find("pid " + std::to_string(other->backend_pid())), std::string::npos)
+  EXPECT_NE(r.error().message.find("pid " + std::to_string(other->backend_pid())),
+            std::string::npos)
       << r.error().message;
   ASSERT_TRUE(db::release_lock(*other, key));
   EXPECT_TRUE(db::acquire_lock(*c, key, std::chrono::milliseconds(300), clock));

@@ -70,16 +70,22 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
-    if (a == "--port") port = std::stoi(next());
-    else if (a == "--port-file") port_file = next();
+    if (a == "--port")
+      port = std::stoi(next());
+    else if (a == "--port-file")
+      port_file = next();
     else if (a == "--accept") {
       std::string v = next();
       auto c = v.find(':');
       std::string kind = v.substr(0, c), rest = c == std::string::npos ? "" : v.substr(c + 1);
-      if (kind == "twilio") st.twilio.insert(rest);
-      else if (kind == "elevenlabs") st.elevenlabs.insert(rest);
-      else if (kind == "retell") st.retell.insert(rest);
-      else if (kind == "google") st.google.insert(rest);
+      if (kind == "twilio")
+        st.twilio.insert(rest);
+      else if (kind == "elevenlabs")
+        st.elevenlabs.insert(rest);
+      else if (kind == "retell")
+        st.retell.insert(rest);
+      else if (kind == "google")
+        st.google.insert(rest);
     } else {
       std::cerr << "crm-sim: unknown argument " << a << "\n";
       return 2;
@@ -103,10 +109,14 @@ int main(int argc, char** argv) {
     if (j.is_discarded()) return json_reply(res, 400, {{"error", "bad json"}});
     std::lock_guard lk(st.mu);
     std::string kind = j.value("provider", ""), v = j.value("value", "");
-    if (kind == "twilio") st.twilio.insert(v);
-    else if (kind == "elevenlabs") st.elevenlabs.insert(v);
-    else if (kind == "retell") st.retell.insert(v);
-    else if (kind == "google") st.google.insert(v);
+    if (kind == "twilio")
+      st.twilio.insert(v);
+    else if (kind == "elevenlabs")
+      st.elevenlabs.insert(v);
+    else if (kind == "retell")
+      st.retell.insert(v);
+    else if (kind == "google")
+      st.google.insert(v);
     json_reply(res, 201, {{"ok", true}});
   });
   srv.Get("/__sim/hits", [&](const httplib::Request&, httplib::Response& res) {
@@ -115,20 +125,27 @@ int main(int argc, char** argv) {
   });
 
   // Twilio: fetch an account (what `creds verify twilio` calls).
-  srv.Get(R"(/2010-04-01/Accounts/([A-Za-z0-9]+)\.json)", [&](const httplib::Request& req, httplib::Response& res) {
-    if (take_fault(st, req.path, res)) return;
-    std::string sid = req.matches[1], auth = basic_auth(req);
-    bool ok;
-    {
-      std::lock_guard lk(st.mu);
-      ok = st.twilio.count(auth) && auth.rfind(sid + ":", 0) == 0;
-    }
-    if (!ok)
-      return json_reply(res, 401, {{"code", 20003}, {"message", "Authenticate"},
-                                   {"more_info", "https://www.twilio.com/docs/errors/20003"}, {"status", 401}});
-    json_reply(res, 200, {{"sid", sid}, {"friendly_name", "Simulated account"}, {"status", "active"},
-                          {"type", "Full"}});
-  });
+  srv.Get(R"(/2010-04-01/Accounts/([A-Za-z0-9]+)\.json)",
+          [&](const httplib::Request& req, httplib::Response& res) {
+            if (take_fault(st, req.path, res)) return;
+            std::string sid = req.matches[1], auth = basic_auth(req);
+            bool ok;
+            {
+              std::lock_guard lk(st.mu);
+              ok = st.twilio.count(auth) && auth.rfind(sid + ":", 0) == 0;
+            }
+            if (!ok)
+              return json_reply(res, 401,
+                                {{"code", 20003},
+                                 {"message", "Authenticate"},
+                                 {"more_info", "https://www.twilio.com/docs/errors/20003"},
+                                 {"status", 401}});
+            json_reply(res, 200,
+                       {{"sid", sid},
+                        {"friendly_name", "Simulated account"},
+                        {"status", "active"},
+                        {"type", "Full"}});
+          });
 
   // ElevenLabs: current user.
   srv.Get("/v1/user", [&](const httplib::Request& req, httplib::Response& res) {
@@ -140,7 +157,8 @@ int main(int argc, char** argv) {
       ok = st.elevenlabs.count(key) > 0;
     }
     if (!ok)
-      return json_reply(res, 401, {{"detail", {{"status", "invalid_api_key"}, {"message", "Invalid API key"}}}});
+      return json_reply(
+          res, 401, {{"detail", {{"status", "invalid_api_key"}, {"message", "Invalid API key"}}}});
     json_reply(res, 200, {{"user_id", "sim-user"}, {"subscription", {{"tier", "creator"}}}});
   });
 
@@ -160,18 +178,23 @@ int main(int argc, char** argv) {
   // Google OAuth token endpoint (refresh-token grant).
   srv.Post("/token", [&](const httplib::Request& req, httplib::Response& res) {
     if (take_fault(st, req.path, res)) return;
-    std::string key = req.get_param_value("client_id") + ":" + req.get_param_value("client_secret") + ":" +
+    std::string key = req.get_param_value("client_id") + ":" +
+                      req.get_param_value("client_secret") + ":" +
                       req.get_param_value("refresh_token");
     bool ok;
     {
       std::lock_guard lk(st.mu);
       ok = req.get_param_value("grant_type") == "refresh_token" && st.google.count(key);
     }
-    if (!ok) return json_reply(res, 400, {{"error", "invalid_grant"}, {"error_description", "Bad Request"}});
-    json_reply(res, 200, {{"access_token", "ya29.sim"}, {"expires_in", 3599}, {"token_type", "Bearer"}});
+    if (!ok)
+      return json_reply(res, 400,
+                        {{"error", "invalid_grant"}, {"error_description", "Bad Request"}});
+    json_reply(res, 200,
+               {{"access_token", "ya29.sim"}, {"expires_in", 3599}, {"token_type", "Bearer"}});
   });
 
-  if (port == 0) port = srv.bind_to_any_port("127.0.0.1");
+  if (port == 0)
+    port = srv.bind_to_any_port("127.0.0.1");
   else if (!srv.bind_to_port("127.0.0.1", port)) {
     std::cerr << "crm-sim: cannot bind port " << port << "\n";
     return 1;

@@ -20,7 +20,9 @@ namespace crm::test {
 class Simulator {
 public:
   explicit Simulator(std::vector<std::string> accepts) {
-    m_port_file = (std::filesystem::temp_directory_path() / ("crm-sim-" + crypto::hex(crypto::random_bytes(6)))).string();
+    m_port_file = (std::filesystem::temp_directory_path() /
+                   ("crm-sim-" + crypto::hex(crypto::random_bytes(6))))
+                      .string();
     std::vector<std::string> args = {CRM_SIM_BINARY, "--port", "0", "--port-file", m_port_file};
     for (auto& a : accepts) {
       args.push_back("--accept");
@@ -29,7 +31,8 @@ public:
     m_pid = fork();
     if (m_pid == 0) {
       std::vector<char*> argv;
-      for (auto& a : args) argv.push_back(a.data());
+      for (auto& a : args)
+        argv.push_back(a.data());
       argv.push_back(nullptr);
       int devnull = ::open("/dev/null", O_WRONLY);
       dup2(devnull, 1);

@@ -27,8 +27,8 @@ profiles:
 )";
 
 std::string write_temp(const std::string& text, mode_t mode) {
-  auto p = std::filesystem::temp_directory_path() / ("crmctl-cfg-" + std::to_string(::getpid()) + "-" +
-                                                     std::to_string(rand()) + ".yaml");
+  auto p = std::filesystem::temp_directory_path() /
+           ("crmctl-cfg-" + std::to_string(::getpid()) + "-" + std::to_string(rand()) + ".yaml");
   std::ofstream(p) << text;
   ::chmod(p.c_str(), mode);
   return p.string();
@@ -42,7 +42,8 @@ TEST(Config, ParsesProfiles) {
   ASSERT_EQ(cf->profiles.size(), 2u);
   EXPECT_TRUE(cf->profiles.at("prod").production);
   EXPECT_EQ(cf->profiles.at("local").providers.at("twilio").base_url, "http://127.0.0.1:9");
-  EXPECT_EQ(cf->profiles.at("local").providers.at("twilio").values.at("auth_token"), "env:TWILIO_AUTH_TOKEN");
+  EXPECT_EQ(cf->profiles.at("local").providers.at("twilio").values.at("auth_token"),
+            "env:TWILIO_AUTH_TOKEN");
 }
 
 TEST(Config, InvalidYamlNamesFileAndLine) {
@@ -62,12 +63,16 @@ TEST(Config, PrecedenceFlagsEnvProfile) {
   EXPECT_EQ(s->database_url, "postgresql://from-profile/x");
   EXPECT_EQ(s->database_url_source, "profile local");
 
-  auto env2 = env_from_map({{"CRMCTL_CONFIG", path}, {"LOCAL_DB", "x"}, {"DATABASE_URL", "postgresql://env2/x"},
+  auto env2 = env_from_map({{"CRMCTL_CONFIG", path},
+                            {"LOCAL_DB", "x"},
+                            {"DATABASE_URL", "postgresql://env2/x"},
                             {"CRMCTL_DATABASE_URL", "postgresql://env1/x"}});
   EXPECT_EQ(resolve_settings({}, env2)->database_url, "postgresql://env1/x");
-  EXPECT_EQ(resolve_settings({"", "", "postgresql://flag/x"}, env2)->database_url, "postgresql://flag/x");
-  EXPECT_EQ(resolve_settings({"", "prod", ""}, env_from_map({{"CRMCTL_CONFIG", path}}))->database_url,
-            "postgresql://admin:hunter2@db.internal/crm");
+  EXPECT_EQ(resolve_settings({"", "", "postgresql://flag/x"}, env2)->database_url,
+            "postgresql://flag/x");
+  EXPECT_EQ(
+      resolve_settings({"", "prod", ""}, env_from_map({{"CRMCTL_CONFIG", path}}))->database_url,
+      "postgresql://admin:hunter2@db.internal/crm");
   auto missing = resolve_settings({"", "nope", ""}, env);
   ASSERT_FALSE(missing);
   EXPECT_EQ(missing.error().kind, ErrorKind::config);
@@ -106,8 +111,9 @@ TEST(Config, ValidateWarnsOnLiteralsAndPermissions) {
 }
 
 TEST(Output, TableCsvJsonYaml) {
-  nlohmann::json rows = nlohmann::json::array({{{"name", "Acme, Inc"}, {"calls", 3}, {"note", "say \"hi\""}},
-                                               {{"name", "Café"}, {"calls", 10}, {"note", nullptr}}});
+  nlohmann::json rows =
+      nlohmann::json::array({{{"name", "Acme, Inc"}, {"calls", 3}, {"note", "say \"hi\""}},
+                             {{"name", "Café"}, {"calls", 10}, {"note", nullptr}}});
   RenderOptions o{{"name", "calls", "note"}, false};
   std::ostringstream t, c, j, y;
   render(rows, Format::table, t, o);
@@ -155,7 +161,8 @@ TEST(Progress, DrawsOnlyOnATerminal) {
   p.update(2, 0, 1);
   EXPECT_EQ(tio.err.str(), "");
   clock.advance(std::chrono::milliseconds(4000));
-  EXPECT_EQ(p.line(4, 1, 2), "migrate [############............] 5/10 done 4 failed 1 running 2 pending 3 ETA 4s");
+  EXPECT_EQ(p.line(4, 1, 2),
+            "migrate [############............] 5/10 done 4 failed 1 running 2 pending 3 ETA 4s");
   tio.io.stderr_tty = true;
   p.update(4, 1, 2);
   p.finish();

@@ -24,7 +24,8 @@ TEST(Money, ExactProductRoundsHalfUp) {
 TEST(Money, ParsesAndAddsWithoutDrift) {
   Decimal sum;
   auto cent = Decimal::parse("0.1");
-  for (int i = 0; i < 10; ++i) sum = sum + *cent;
+  for (int i = 0; i < 10; ++i)
+    sum = sum + *cent;
   EXPECT_EQ(sum, Decimal::from_int(1));
   EXPECT_EQ(Decimal::parse("+2.50")->to_string(2), "2.50");
   EXPECT_EQ(Decimal::parse("13.58")->to_string(), "13.58");
@@ -90,7 +91,8 @@ TEST(Crypto, HmacSha1TwilioVector) {
   std::string data = "https://mycompany.com/myapp.php?foo=1&bar=2"
                      "CallSidCA1234567890ABCDECaller+14158675309Digits1234"
                      "From+14158675309To+18005551212";
-  EXPECT_EQ(crypto::base64_encode(crypto::hmac_sha1("12345", data)), "RSOYDt4T1cUTdK1PDd93/VVr8B8=");
+  EXPECT_EQ(crypto::base64_encode(crypto::hmac_sha1("12345", data)),
+            "RSOYDt4T1cUTdK1PDd93/VVr8B8=");
 }
 
 TEST(Crypto, AesGcmNistVectorAndRoundTrip) {
@@ -136,7 +138,8 @@ TEST(Crypto, ConstantTimeEqual) {
 
 TEST(Crypto, BcryptKnownVectorAndRoundTrip) {
   // Openwall crypt_blowfish test vector.
-  EXPECT_TRUE(crypto::bcrypt_verify("U*U", "$2a$05$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW"));
+  EXPECT_TRUE(
+      crypto::bcrypt_verify("U*U", "$2a$05$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW"));
   auto h = crypto::bcrypt_hash("correct horse", 4);
   ASSERT_TRUE(h);
   EXPECT_EQ(h->rfind("$2b$04$", 0), 0u);
@@ -150,7 +153,8 @@ TEST(Mask, SecretsAndUrls) {
   EXPECT_EQ(mask_secret("sk_live_abcdefgh1234"), "sk_\u20261234");
   EXPECT_EQ(mask_secret("AC0123456789abcdef0123456789abcdef"), "AC\u2026cdef");
   EXPECT_EQ(mask_secret("short"), "****");
-  EXPECT_EQ(mask_url_password("postgresql://app:s3cr3t@db:5432/crm"), "postgresql://app:****@db:5432/crm");
+  EXPECT_EQ(mask_url_password("postgresql://app:s3cr3t@db:5432/crm"),
+            "postgresql://app:****@db:5432/crm");
   EXPECT_EQ(mask_url_password("host=db password=hunter2 user=x"), "host=db password=**** user=x");
   Redactor r;
   r.add("tok_verysecretvalue99");

@@ -55,7 +55,8 @@ TEST(Retry, NonIdempotentRequestRetriedOnlyOn429) {
 TEST(Retry, GivesUpAfterMaxRetries) {
   test::FakeHttp fake;
   test::FakeClock clock;
-  for (int i = 0; i < 3; ++i) fake.on("GET", "https://x/", make_error(ErrorKind::upstream, "refused"));
+  for (int i = 0; i < 3; ++i)
+    fake.on("GET", "https://x/", make_error(ErrorKind::upstream, "refused"));
   http::RetryingClient c(fake, clock, {2, 10ms, 100ms, [] { return 0.0; }});
   auto r = c.send({"GET", "https://x/", {}, "", 100ms, true});
   ASSERT_FALSE(r);

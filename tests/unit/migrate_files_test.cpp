@@ -7,16 +7,18 @@ using namespace crm::migrate;
 
 TEST(MigrationFiles, ChecksumIgnoresCrlfAndBom) {
   std::string lf = "CREATE TABLE a (x int);\nSELECT 1;\n";
-  std::string crlf = "\xEF\xBB\xBF" "CREATE TABLE a (x int);\r\nSELECT 1;\r\n";
+  std::string crlf = "\xEF\xBB\xBF"
+                     "CREATE TABLE a (x int);\r\nSELECT 1;\r\n";
   EXPECT_EQ(checksum(lf), checksum(crlf));
   EXPECT_NE(checksum(lf), checksum(lf + "-- edit\n"));
 }
 
 TEST(MigrationFiles, ParsesNameDirectivesAndDownPart) {
-  auto m = parse_migration("20260102030405_add_x.sql",
-                           "-- crmctl:tx=none\n-- crmctl:lock_timeout=5s\nCREATE INDEX CONCURRENTLY i ON t (x);\n"
-                           "-- crmctl:down\nDROP INDEX i;\n",
-                           Track::tenant);
+  auto m = parse_migration(
+      "20260102030405_add_x.sql",
+      "-- crmctl:tx=none\n-- crmctl:lock_timeout=5s\nCREATE INDEX CONCURRENTLY i ON t (x);\n"
+      "-- crmctl:down\nDROP INDEX i;\n",
+      Track::tenant);
   ASSERT_TRUE(m) << m.error().message;
   EXPECT_EQ(m->version, "20260102030405");
   EXPECT_EQ(m->name, "add_x");
@@ -36,12 +38,14 @@ TEST(MigrationFiles, RejectsBadNamesAndDirectives) {
   EXPECT_NE(bad.error().message.find("YYYYMMDDHHMMSS_name.sql"), std::string::npos);
   EXPECT_FALSE(parse_migration("20260101000000_Upper.sql", "", Track::global));
   EXPECT_FALSE(parse_migration("20260101000000_x.sql", "-- crmctl:bogus=1\n", Track::global));
-  EXPECT_FALSE(parse_migration("20260101000000_x.sql", "-- crmctl:lock_timeout=soon\n", Track::global));
+  EXPECT_FALSE(
+      parse_migration("20260101000000_x.sql", "-- crmctl:lock_timeout=soon\n", Track::global));
 }
 
 TEST(MigrationFiles, SplitsStatementsRespectingQuotes) {
-  auto s = split_statements("SELECT ';'; -- a;comment\nCREATE FUNCTION f() RETURNS int AS $fn$ SELECT 1; $fn$ "
-                            "LANGUAGE sql; /* x; */ SELECT \"a;b\" FROM t;");
+  auto s = split_statements(
+      "SELECT ';'; -- a;comment\nCREATE FUNCTION f() RETURNS int AS $fn$ SELECT 1; $fn$ "
+      "LANGUAGE sql; /* x; */ SELECT \"a;b\" FROM t;");
   ASSERT_EQ(s.size(), 3u);
   EXPECT_EQ(s[0], "SELECT ';'");
   EXPECT_NE(s[1].find("$fn$ SELECT 1; $fn$"), std::string::npos);
@@ -49,13 +53,14 @@ TEST(MigrationFiles, SplitsStatementsRespectingQuotes) {
 }
 
 TEST(MigrationFiles, LintFindsTenantInvariantGaps) {
-  auto m = parse_migration("20260101000000_x.sql",
-                           "CREATE TABLE notes (id uuid PRIMARY KEY, body text);\n"
-                           "CREATE TABLE tags (org_id uuid NOT NULL, id uuid, PRIMARY KEY (org_id, id));\n"
-                           "CREATE TABLE ok_t (org_id uuid NOT NULL);\nSELECT crm.enable_tenant_rls('ok_t');\n"
-                           "CREATE INDEX calls_x ON calls (org_id);\n"
-                           "ALTER TABLE calls ADD COLUMN y int NOT NULL;\nDROP TABLE old_stuff;\n",
-                           Track::tenant);
+  auto m = parse_migration(
+      "20260101000000_x.sql",
+      "CREATE TABLE notes (id uuid PRIMARY KEY, body text);\n"
+      "CREATE TABLE tags (org_id uuid NOT NULL, id uuid, PRIMARY KEY (org_id, id));\n"
+      "CREATE TABLE ok_t (org_id uuid NOT NULL);\nSELECT crm.enable_tenant_rls('ok_t');\n"
+      "CREATE INDEX calls_x ON calls (org_id);\n"
+      "ALTER TABLE calls ADD COLUMN y int NOT NULL;\nDROP TABLE old_stuff;\n",
+      Track::tenant);
   ASSERT_TRUE(m);
   auto f = lint(*m);
   auto count = [&](const std::string& code) {
