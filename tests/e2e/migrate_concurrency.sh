@@ -24,7 +24,7 @@ SQL
 # 1. Two runs at once: one does the work, the other waits --lock-timeout then exits 4 naming the holder.
 "$CRMCTL" -q migrate up --migrations-dir "$M" --jobs 2 >"$WORK/a.out" 2>"$WORK/a.err" &
 A=$!
-sleep 0.5
+wait_for "SELECT count(*) > 0 FROM crm.schema_migrations WHERE version = '20260101000100' AND status = 'applied'"
 run migrate up --migrations-dir "$M" --lock-timeout 1s
 expect_rc 4 "second concurrent run"
 expect_err "is held by pid"
@@ -43,13 +43,12 @@ SELECT pg_sleep(0.1);
 SQL
 "$CRMCTL" -q migrate up --migrations-dir "$M" --jobs 2 >/dev/null 2>&1 &
 K=$!
-sleep 1.2
+wait_for "SELECT count(*) >= 3 FROM crm.schema_migrations WHERE version = '20260101000200' AND status = 'applied'"
 kill -9 $K 2>/dev/null
 wait $K 2>/dev/null
 done_before=$(sql "SELECT count(*) FROM crm.schema_migrations WHERE version = '20260101000200' AND status = 'applied'")
 CHECKS=$((CHECKS + 1))
 [ "$done_before" -gt 0 ] && [ "$done_before" -lt 41 ] || fail "kill should land mid fan-out (applied $done_before of 41)"
-sleep 0.5
 run -q migrate up --migrations-dir "$M" --jobs 2 --lock-timeout 10s
 expect_rc 0 "rerun after SIGKILL"
 CHECKS=$((CHECKS + 1))
@@ -107,7 +106,7 @@ SQL
 rm -f "$M/tenant/20260101000300_boom.sql" "$M/global/20260101000500_d.sql"
 "$CRMCTL" -q migrate up --migrations-dir "$M" --jobs 1 --allow-out-of-order >/dev/null 2>"$WORK/int.err" &
 P=$!
-sleep 1
+wait_for "SELECT count(*) >= 2 FROM crm.schema_migrations WHERE version = '20260101000600' AND status = 'applied'"
 kill -INT $P
 wait $P
 RC=$?; ERR=$(cat "$WORK/int.err"); OUT=""

@@ -35,6 +35,14 @@ new_db() { # creates a fresh database, prints its URL
 drop_db() { "$PSQL" -qX "$(admin_url)" -c "DROP DATABASE IF EXISTS ${1##*/} WITH (FORCE)" >/dev/null 2>&1; }
 sql() { "$PSQL" -qXAt "$E2E_DB" -c "$1"; }
 
+wait_for() { # polls a boolean SQL query on $E2E_DB until true (30 s at most)
+  for _ in $(seq 1 600); do
+    [ "$(sql "$1" 2>/dev/null)" = t ] && return 0
+    sleep 0.05
+  done
+  fail "timed out waiting for: $1"
+}
+
 finish() {
   echo "$((CHECKS - FAILS)) passed, $FAILS failed"
   [ "$FAILS" = 0 ]
