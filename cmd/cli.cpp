@@ -32,10 +32,26 @@ int run_cli(const std::vector<std::string>& args, IO& io, Clock& clock, const En
     if (e.get_exit_code() == 0) { // --help, --version
       return root.exit(e, io.out, io.err);
     }
-    print_error(
-        io.err,
-        make_error(ErrorKind::usage, std::string(e.what()) + " (run with --help for usage)"),
-        global.output == "json", Redactor{});
+    std::string msg = e.what();
+    if (msg.find("subcommand is required") != std::string::npos) {
+      // Name the command and its choices.
+      const CLI::App* deepest = &root;
+      for (bool deeper = true; deeper;) {
+        deeper = false;
+        for (const auto* sub : deepest->get_subcommands([](const CLI::App*) { return true; }))
+          if (sub->parsed()) {
+            deepest = sub;
+            deeper = true;
+            break;
+          }
+      }
+      std::string verbs;
+      for (const auto* sub : deepest->get_subcommands([](const CLI::App*) { return true; }))
+        if (!sub->get_group().empty()) verbs += (verbs.empty() ? "" : ", ") + sub->get_name();
+      msg = "`crmctl " + deepest->get_name() + "` needs a subcommand: " + verbs;
+    }
+    print_error(io.err, make_error(ErrorKind::usage, msg + " (run with --help for usage)"),
+                global.output == "json", Redactor{});
     return 2;
   }
   if (!ctx.selected) {

@@ -120,3 +120,10 @@ TEST(Cli, MigrateNewWritesFileFromClock) {
   EXPECT_EQ(run({"migrate", "new", "Bad-Name", "--migrations-dir", dir.string()}).code, 2);
   std::filesystem::remove_all(dir);
 }
+
+TEST(Cli, MissingSubcommandNamesTheChoices) {
+  auto r = run({"tenant"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("`crmctl tenant` needs a subcommand: create, list, show"), std::string::npos) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1);
+}
