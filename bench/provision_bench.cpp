@@ -1,24 +1,13 @@
 // Provisioning throughput: N row-mode and M schema-mode tenants through tenant::create on one
 // connection, each with admin user, services, credit account (and schema at the current version).
 //   crm-bench-provision URL MIGRATIONS_DIR TEMPLATE N_ROW N_SCHEMA
-#include "core/clock.hpp"
+#include "cmd/system_clock.hpp"
 #include "migrate/migrate.hpp"
 #include "tenant/tenant.hpp"
 
 #include <chrono>
 #include <cstdio>
-#include <thread>
 
-namespace {
-class RealClock final : public crm::Clock {
-public:
-  crm::TimePoint now() const override { return std::chrono::system_clock::now(); }
-  std::chrono::steady_clock::time_point steady_now() const override {
-    return std::chrono::steady_clock::now();
-  }
-  void sleep_for(std::chrono::milliseconds d) override { std::this_thread::sleep_for(d); }
-};
-} // namespace
 
 int main(int argc, char** argv) {
   if (argc != 6) {
@@ -29,7 +18,7 @@ int main(int argc, char** argv) {
   auto set = crm::migrate::load_migrations(argv[2]);
   auto tmpl = crm::tenant::load_template(argv[3]);
   if (!set || !tmpl) return 1;
-  RealClock clock;
+  crm::cmd::SystemClock clock;
   std::atomic<bool> stop{false};
   auto up = crm::migrate::up(
       *set, {}, [&] { return crm::db::Connection::open(url); }, clock, {}, stop);

@@ -1,5 +1,6 @@
 // The migration engine against a real PostgreSQL: canonical schema, fan-out, failures, drift,
 // locks.
+#include "cmd/system_clock.hpp"
 #include "core/ids.hpp"
 #include "migrate/migrate.hpp"
 #include "support/fakes.hpp"
@@ -349,15 +350,7 @@ TEST_F(MigrateTest, LockTimeoutIsRetriedWhenTheTableFreesUp) {
     (void)blocker->exec_script("COMMIT");
   });
   auto set = *migrate::load_migrations(f.dir.string());
-  // Real sleeping here: the retry must outlast the blocker.
-  class Sleeping final : public Clock {
-  public:
-    TimePoint now() const override { return std::chrono::system_clock::now(); }
-    std::chrono::steady_clock::time_point steady_now() const override {
-      return std::chrono::steady_clock::now();
-    }
-    void sleep_for(std::chrono::milliseconds d) override { std::this_thread::sleep_for(d); }
-  } real;
+  cmd::SystemClock real; // real sleeping: the retry must outlast the blocker
   auto r = migrate::up(set, {}, factory(), real, {}, stop);
   release.join();
   ASSERT_TRUE(r);
