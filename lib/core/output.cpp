@@ -164,7 +164,7 @@ void render(const nlohmann::json& data, Format format, std::ostream& out,
       }
       std::vector<std::string> h;
       for (const auto& x : header)
-        h.push_back(data.is_array() ? upper(x) : upper(x));
+        h.push_back(upper(x));
       table(h, rows, out, opts.color);
     }
     return;

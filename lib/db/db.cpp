@@ -224,10 +224,10 @@ Result<void> enter_tenant(Tx& tx, const TenantScope& scope) {
   return {};
 }
 
-Result<void> leave_tenant(Tx& tx) {
+Result<void> leave_tenant(Tx& tx, const TenantScope& scope) {
   CRM_TRY(tx.exec("RESET ROLE"));
-  CRM_TRY(tx.exec("SELECT set_config('app.current_org_id', '', true), "
-                  "set_config('search_path', 'public, crm', true)"));
+  CRM_TRY(tx.exec("SELECT set_config($1, '', true), set_config('search_path', 'public, crm', true)",
+                  {scope.guc}));
   return {};
 }
 

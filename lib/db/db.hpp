@@ -126,7 +126,7 @@ private:
 /// as a TenantTx — so one transaction can provision global rows and then write tenant rows under
 /// RLS. leave_tenant returns to the login role.
 Result<void> enter_tenant(Tx& tx, const TenantScope& scope);
-Result<void> leave_tenant(Tx& tx);
+Result<void> leave_tenant(Tx& tx, const TenantScope& scope);
 
 /// Who holds an advisory lock (for "lock held" messages).
 struct LockHolder {

@@ -74,6 +74,23 @@ Status validate_timezone(db::Connection& c, const std::string& tz) {
   return {};
 }
 
+// Billing terms given on the command line (create and update): each amount non-negative, and a
+// customer rate either explicit or as a markup, not both.
+Status validate_billing_terms(const std::optional<Decimal>& cogs,
+                              const std::optional<Decimal>& rate,
+                              const std::optional<Decimal>& markup,
+                              std::optional<int> free_minutes) {
+  if (rate && markup)
+    return make_error(ErrorKind::usage, "give --rate-per-minute or --markup, not both");
+  for (auto [flag, v] : {std::pair{"--cogs-per-minute", &cogs},
+                         std::pair{"--rate-per-minute", &rate}, std::pair{"--markup", &markup}})
+    if (*v && (*v)->is_negative())
+      return make_error(ErrorKind::usage, std::string(flag) + " must not be negative");
+  if (free_minutes && *free_minutes < 0)
+    return make_error(ErrorKind::usage, "--free-minutes must not be negative");
+  return {};
+}
+
 Status validate_currency(const std::string& cur) {
   if (!is_valid_currency(cur))
     return make_error(ErrorKind::usage,
@@ -294,14 +311,8 @@ Result<CreateResult> create(db::Connection& c, const CreateSpec& spec,
   if (!email.empty() && !is_valid_email(email))
     return make_error(ErrorKind::usage,
                       "invalid admin email '" + spec.admin_email + "': use name@example.com");
-  if (spec.rate_per_minute && spec.markup)
-    return make_error(ErrorKind::usage, "give --rate-per-minute or --markup, not both");
-  if (spec.cogs_per_minute.is_negative() ||
-      (spec.rate_per_minute && spec.rate_per_minute->is_negative()) ||
-      (spec.markup && spec.markup->is_negative()))
-    return make_error(ErrorKind::usage, "money amounts and markup must not be negative");
-  if (spec.free_minutes < 0)
-    return make_error(ErrorKind::usage, "--free-minutes must not be negative");
+  CRM_TRY(validate_billing_terms(spec.cogs_per_minute, spec.rate_per_minute, spec.markup,
+                                 spec.free_minutes));
   Decimal rate = spec.rate_per_minute
                      ? *spec.rate_per_minute
                      : (spec.cogs_per_minute * (spec.markup ? *spec.markup : Decimal::from_int(2)))
@@ -455,7 +466,7 @@ Result<CreateResult> create(db::Connection& c, const CreateSpec& spec,
     CRM_TRY(q(
         *tx, "INSERT INTO memberships (org_id, user_id, role) VALUES ($1::uuid, $2::uuid, 'admin')",
         {res.org_id, res.admin_user_id}));
-  CRM_TRY(db::leave_tenant(*tx));
+  CRM_TRY(db::leave_tenant(*tx, scope_of(ref, tenancy)));
   trips += 2;
   nlohmann::json args = {{"name", spec.name},
                          {"slug", slug},
@@ -517,7 +528,8 @@ Result<nlohmann::json> show(db::Connection& c, const TenantRef& t, const Tenancy
              {t.id}));
   if (r.empty()) return make_error(ErrorKind::not_found, "tenant '" + t.slug + "' not found");
   auto dec = [](const std::string& s) {
-    return Decimal::parse(s) ? Decimal::parse(s)->to_string() : s;
+    auto d = Decimal::parse(s);
+    return d ? d->to_string() : s;
   };
   nlohmann::json out = {{"id", r.get(0, "id")},
                         {"slug", r.get(0, "slug")},
@@ -584,20 +596,13 @@ Result<nlohmann::json> update(db::Connection& c, const TenantRef& t, const Updat
     CRM_TRY(validate_currency(*u.currency));
     add("currency", *u.currency);
   }
-  if (u.rate_per_minute && u.markup)
-    return make_error(ErrorKind::usage, "give --rate-per-minute or --markup, not both");
+  CRM_TRY(validate_billing_terms(u.cogs_per_minute, u.rate_per_minute, u.markup, u.free_minutes));
   if (u.cogs_per_minute) {
-    if (u.cogs_per_minute->is_negative())
-      return make_error(ErrorKind::usage, "--cogs-per-minute must not be negative");
     add("cogs_per_minute", u.cogs_per_minute->to_string(), "::numeric");
   }
   if (u.rate_per_minute) {
-    if (u.rate_per_minute->is_negative())
-      return make_error(ErrorKind::usage, "--rate-per-minute must not be negative");
     add("rate_per_minute", u.rate_per_minute->to_string(), "::numeric");
   } else if (u.markup) {
-    if (u.markup->is_negative())
-      return make_error(ErrorKind::usage, "--markup must not be negative");
     if (u.cogs_per_minute) {
       add("rate_per_minute", (*u.cogs_per_minute * *u.markup).round_half_up(6).to_string(),
           "::numeric");
@@ -609,8 +614,6 @@ Result<nlohmann::json> update(db::Connection& c, const TenantRef& t, const Updat
     }
   }
   if (u.free_minutes) {
-    if (*u.free_minutes < 0)
-      return make_error(ErrorKind::usage, "--free-minutes must not be negative");
     add("free_minutes", std::to_string(*u.free_minutes), "::int");
   }
   if (u.rounding) add("rounding", rounding_name(*u.rounding));

@@ -83,7 +83,7 @@ Result<nlohmann::json> create_user(db::Connection& c, const TenantRef& t, const 
   CRM_TRY(
       tx->exec("INSERT INTO memberships (org_id, user_id, role) VALUES ($1::uuid, $2::uuid, $3)",
                {t.id, user_id, member_role}));
-  CRM_TRY(db::leave_tenant(*tx));
+  CRM_TRY(db::leave_tenant(*tx, scope_of(t, tenancy)));
   CRM_TRY(db::write_audit(
       *tx,
       {actor.name, t.id, "user.create", "users/" + user_id,
@@ -302,7 +302,7 @@ Result<std::vector<ImportRow>> import_users(db::Connection& c, const TenantRef& 
   std::set<std::string> created;
   for (std::size_t i = 0; i < ins.size(); ++i)
     created.insert(ins.get(i, "id"));
-  CRM_TRY(db::leave_tenant(*tx));
+  CRM_TRY(db::leave_tenant(*tx, scope_of(t, tenancy)));
   for (auto& r : rows)
     r.result = created.count(id_of[r.email]) ? "created" : "exists";
   CRM_TRY(db::write_audit(

@@ -187,6 +187,9 @@ TEST_F(TenantTest, BadInputIsRefusedAndWritesNothing) {
   auto both = spec("Both Clinic");
   both.rate_per_minute = *Decimal::parse("0.2");
   expect_usage(both, "not both");
+  auto neg = spec("Neg Clinic");
+  neg.cogs_per_minute = *Decimal::parse("-0.01");
+  expect_usage(neg, "--cogs-per-minute must not be negative");
   auto nl = spec("Line\nBreak");
   expect_usage(nl, "control character");
   EXPECT_EQ(count("SELECT count(*) FROM organizations"), orgs);
@@ -506,4 +509,9 @@ TEST_F(TenantTest, ResolveIsUuidFirst) {
                               std::nullopt},
                              actor, false));
   EXPECT_EQ(tenant::resolve(*c, t.id)->slug, "renamed");
+  tenant::UpdateSpec bad;
+  bad.markup = *Decimal::parse("-2");
+  auto r = tenant::update(*c, *tenant::resolve(*c, t.id), bad, actor, false);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().message, "--markup must not be negative");
 }

@@ -124,6 +124,18 @@ TEST_F(TenantTxTest, AdvisoryLockReportsHolder) {
   EXPECT_TRUE(db::acquire_lock(*c, key, std::chrono::milliseconds(300), clock));
 }
 
+TEST_F(TenantTxTest, LeaveTenantClearsTheConfiguredGuc) {
+  auto tx = *c->admin();
+  db::TenantScope s = scope(a);
+  s.guc = "app.other_org";
+  ASSERT_TRUE(db::enter_tenant(*tx, s));
+  EXPECT_EQ(tx->exec("SELECT current_setting('app.other_org', true) AS g")->get(0, "g"), a);
+  ASSERT_TRUE(db::leave_tenant(*tx, s));
+  auto after = tx->exec("SELECT current_user AS u, current_setting('app.other_org', true) AS g");
+  EXPECT_EQ(after->get(0, "g"), "");
+  EXPECT_NE(after->get(0, "u"), "crm_app");
+}
+
 TEST(Database, UnreachableIsDbUnavailableWithHost) {
   auto c = db::Connection::open("postgresql://u:pw@127.0.0.1:1/x");
   ASSERT_FALSE(c);
