@@ -3,11 +3,10 @@
 //   crm-bench-provision URL MIGRATIONS_DIR TEMPLATE N_ROW N_SCHEMA
 #include "cmd/system_clock.hpp"
 #include "migrate/migrate.hpp"
-#include "tenant/tenant.hpp"
+#include "tenant/provision.hpp"
 
 #include <chrono>
 #include <cstdio>
-
 
 int main(int argc, char** argv) {
   if (argc != 6) {
@@ -29,7 +28,7 @@ int main(int argc, char** argv) {
   auto c = crm::db::Connection::open(url);
   if (!c) return 1;
   crm::tenant::Tenancy tenancy;
-  crm::tenant::Actor actor{"bench"};
+  crm::tenant::Actor actor{"bench", ""};
   for (auto [mode, n] : {std::pair{crm::db::Isolation::row, std::atoi(argv[4])},
                          std::pair{crm::db::Isolation::schema, std::atoi(argv[5])}}) {
     if (n == 0) continue;
@@ -46,7 +45,13 @@ int main(int argc, char** argv) {
       s.cogs_per_minute = *crm::Decimal::parse("0.07");
       s.free_minutes = 100;
       s.tmpl = *tmpl;
-      auto r = crm::tenant::create(**c, s, *set, tenancy, actor, false);
+      // One transaction per tenant, committed: what `crmctl tenant create` does.
+      auto tx = (*c)->admin();
+      if (!tx) return 1;
+      auto r = crm::tenant::create(**tx, s, *set, tenancy, actor, crm::DryRun::no);
+      if (r) {
+        if (auto done = (*tx)->commit(); !done) r = std::move(done).error();
+      }
       if (!r) {
         std::fprintf(stderr, "tenant %d: %s\n", i, r.error().message.c_str());
         return 1;

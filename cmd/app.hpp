@@ -19,7 +19,8 @@
 
 namespace crm::db {
 class Connection;
-}
+class Pool;
+} // namespace crm::db
 namespace crm::http {
 class Client;
 }
@@ -39,6 +40,7 @@ struct GlobalOptions {
   bool quiet = false;
   std::string log_format = "text";
   bool no_color = false;
+  bool read_only = false; // --read-only: refuse every verb that changes the platform
 };
 
 /// Set by SIGINT; long-running loops poll it and stop cleanly (exit 130).
@@ -47,11 +49,23 @@ struct Interrupt {
   std::atomic<bool> cooperative{false};
 };
 
+/// The outside world Deps reaches on demand, as interfaces tests fill with fakes. Empty members
+/// mean the real ones (libpq sessions, libcurl).
+struct Services {
+  /// Opens a database session to `url` (the source of d.db(), extra sessions and the pool).
+  std::function<Result<std::unique_ptr<db::Connection>>(const std::string& url,
+                                                        const std::string& application_name)>
+      connect;
+  /// Creates the raw HTTP client; Deps wraps it in the retry policy.
+  std::function<std::unique_ptr<http::Client>()> http;
+};
+
 /// Everything a verb needs, created lazily so `version`, `completion` and `--help` never touch
 /// the database, the network or the config file.
 class Deps {
 public:
-  Deps(IO& io, Clock& clock, EnvLookup env, GlobalOptions& global, Interrupt& interrupt);
+  Deps(IO& io, Clock& clock, EnvLookup env, GlobalOptions& global, Interrupt& interrupt,
+       Services services = {});
   ~Deps();
   IO& io() { return m_io; }
   Clock& clock() { return m_clock; }
@@ -68,6 +82,9 @@ public:
   Result<db::Connection*> db();
   /// Opens an additional session (fan-out workers).
   Result<std::unique_ptr<db::Connection>> new_db_connection();
+  /// The process's connection pool (db::ConnectionSource for fan-outs) to the configured URL,
+  /// sized by the profile's pool_size; created on first use, sessions open lazily.
+  Result<db::Pool*> pool();
   /// The HTTP client (libcurl with the retry policy).
   http::Client& http();
   /// The output format: -o, else table on a TTY and json otherwise.
@@ -76,8 +93,10 @@ public:
   void print(const nlohmann::json& data, const RenderOptions& opts = {});
   /// A notice on stderr (suppressed by -q).
   void notice(const std::string& msg);
-  /// Asks "prompt [y/N]" on a TTY; without a TTY requires --yes (usage error otherwise).
-  Result<bool> confirm(const std::string& prompt);
+  /// Asks "prompt [y/N]" on a TTY; without a TTY requires --yes (usage error otherwise). On a
+  /// production profile at a TTY, `typed_word` (the tenant slug; the profile name when empty)
+  /// must be typed, even with --yes.
+  Result<bool> confirm(const std::string& prompt, const std::string& typed_word = "");
 
 private:
   IO& m_io;
@@ -85,10 +104,12 @@ private:
   EnvLookup m_env;
   GlobalOptions& m_global;
   Interrupt& m_interrupt;
+  Services m_services;
   std::shared_ptr<Redactor> m_redactor;
   std::optional<Settings> m_settings;
   std::unique_ptr<Logger> m_log;
   std::unique_ptr<db::Connection> m_db;
+  std::unique_ptr<db::Pool> m_pool;
   std::unique_ptr<http::Client> m_http_raw;
   std::unique_ptr<http::Client> m_http;
 };
@@ -100,24 +121,46 @@ struct CommandDoc {
   std::vector<std::string> examples;
 };
 
+/// What running a verb does to the platform. Every verb declares it where its runner is bound
+/// (on_run), so the read-only guard and the production confirmation cannot be forgotten.
+enum class Effect {
+  reads,   // changes nothing on the platform (local files at most)
+  writes,  // creates or changes data, or calls a provider
+  destroys // deletes, revokes, suspends or re-keys: prompts, and on production the slug is typed
+};
+const char* effect_name(Effect e);
+
 /// The runner chosen by parsing.
 using Runner = std::function<Result<void>(Deps&)>;
 
-/// Registration context: the docs registry and the slot the chosen runner lands in.
+/// Registration context: the docs registry, each verb's effect and options, and the slot the
+/// chosen runner lands in.
 struct Context {
   std::map<const CLI::App*, CommandDoc> docs;
+  std::map<const CLI::App*, Effect> effects;
+  std::map<const CLI::App*, std::shared_ptr<void>> options; // each verb's Options (tests)
   Runner selected;
+  const CLI::App* selected_app = nullptr;
 };
 
 /// Adds a subcommand with its documentation (help shows summary, description and examples).
 CLI::App* add_command(CLI::App& parent, Context& ctx, const std::string& name, CommandDoc doc);
 
-/// Binds the run function of a verb: parsing only records it; main runs it.
+/// Binds the run function of a verb and declares its effect: parsing only records the choice;
+/// main runs it.
 template <class O>
 void on_run(CLI::App* app, Context& ctx, std::shared_ptr<O> opts,
-            Result<void> (*fn)(const O&, Deps&)) {
-  app->callback([&ctx, opts, fn] { ctx.selected = [opts, fn](Deps& d) { return fn(*opts, d); }; });
+            Result<void> (*fn)(const O&, Deps&), Effect effect) {
+  ctx.effects[app] = effect;
+  ctx.options[app] = opts;
+  app->callback([&ctx, app, opts, fn] {
+    ctx.selected = [opts, fn](Deps& d) { return fn(*opts, d); };
+    ctx.selected_app = app;
+  });
 }
+
+/// The full command path of a subcommand ("tenant create").
+std::string command_path(const CLI::App* app);
 
 /// Builds the whole command tree onto `root` (cmd/root.cpp lists the nouns).
 void build_root(CLI::App& root, Context& ctx, GlobalOptions& global);

@@ -4,6 +4,7 @@
 #include "cmd/app.hpp"
 #include "cmd/completion/commands.hpp"
 #include "cmd/config/commands.hpp"
+#include "cmd/context/commands.hpp"
 #include "cmd/creds/commands.hpp"
 #include "cmd/docs/gendocs.hpp"
 #include "cmd/doctor/commands.hpp"
@@ -38,10 +39,13 @@ void build_root(CLI::App& root, Context& ctx, GlobalOptions& g) {
   root.add_option("--log-format", g.log_format, "Log format on stderr: text|json")
       ->check(CLI::IsMember({"text", "json"}));
   root.add_flag("--no-color", g.no_color, "No colour (also honoured: NO_COLOR)");
+  root.add_flag("--read-only", g.read_only,
+                "Refuse every command that changes the platform (also: profile read_only: true)");
   root.require_subcommand(0, 1);
 
   register_version(root, ctx);
   register_config(root, ctx);
+  register_context(root, ctx);
   register_doctor(root, ctx);
   register_completion(root, ctx);
   register_migrate(root, ctx);

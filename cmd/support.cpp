@@ -1,5 +1,7 @@
 #include "cmd/support.hpp"
+#include "cmd/context/state.hpp"
 #include "core/crypto.hpp"
+#include "core/input.hpp"
 
 #include <filesystem>
 #include <iostream>
@@ -20,14 +22,36 @@ tenant::Tenancy tenancy_of(Deps& d) {
 
 tenant::Actor actor_of(Deps& d) {
   auto u = d.env()("USER");
-  return {std::string("crmctl:") + (u && !u->empty() ? *u : "unknown")};
+  return {std::string("crmctl:") + (u && !u->empty() ? *u : "unknown"), ""};
 }
 
-Result<tenant::TenantRef> resolve_tenant(Deps& d, const std::string& arg) {
+DryRun dry_run_of(Deps& d) {
+  return dry_run_if(d.global().dry_run);
+}
+
+Result<TenantCall> open_tenant(Deps& d, const std::string& arg, NeedActive need) {
   std::string who = arg.empty() ? d.global().tenant : arg;
-  if (who.empty()) return make_error(ErrorKind::usage, "no tenant given: pass --tenant ID|SLUG");
-  CRM_TRY_ASSIGN(auto* c, d.db());
-  return tenant::resolve(*c, who);
+  std::string via;
+  if (who.empty())
+    if (auto c = current_context(d)) {
+      who = c->tenant_id;
+      via = c->slug + " (" + c->profile + ")";
+    }
+  if (who.empty())
+    return make_error(ErrorKind::usage,
+                      "no tenant given: pass --tenant ID|SLUG (or set one with `crmctl context "
+                      "use SLUG`)");
+  TenantCall call;
+  CRM_TRY_ASSIGN(call.conn, d.db());
+  {
+    CRM_TRY_ASSIGN(auto tx, call.conn->admin());
+    CRM_TRY_ASSIGN(call.tenant, tenant::resolve(*tx, who));
+  }
+  if (need == NeedActive::yes) CRM_TRY(tenant::require_active(call.tenant));
+  call.tenancy = tenancy_of(d);
+  call.actor = actor_of(d);
+  call.actor.via_context = via;
+  return call;
 }
 
 std::string templates_dir(Deps& d) {
@@ -58,6 +82,9 @@ Result<std::string> read_secret(Deps& d, const std::string& prompt) {
   }
   if (!line.empty() && line.back() == '\r') line.pop_back();
   if (line.empty()) return make_error(ErrorKind::usage, "empty input on stdin: " + prompt);
+  // A NUL would truncate the secret where it is hashed (and so bypass the length rule): the one
+  // text validator refuses it, and every other control character, without quoting the secret.
+  CRM_TRY(check_text(line, TextRule(prompt, 1024, LineBreaks::refused, Echo::never)));
   return line;
 }
 
@@ -67,7 +94,9 @@ std::string read_all_stdin(Deps& d) {
 
 Result<std::optional<Decimal>> optional_decimal(const std::string& flag, const std::string& text) {
   if (text.empty()) return std::optional<Decimal>{};
-  auto v = Decimal::parse(text);
+  // Tenant money flags land in numeric(20, 6) columns: too many digits is a usage error naming
+  // the limit, never rounded and never a database overflow.
+  auto v = Decimal::parse(text, k_numeric_20_6);
   if (!v) return make_error(ErrorKind::usage, flag + ": " + v.error().message);
   return std::optional<Decimal>{*v};
 }

@@ -12,6 +12,7 @@ complete -c crmctl -l verbose -d 'More log output on stderr (repeat for debug)'
 complete -c crmctl -l quiet -d 'Only errors on stderr'
 complete -c crmctl -l log-format -d 'Log format on stderr: text|json'
 complete -c crmctl -l no-color -d 'No colour (also honoured: NO_COLOR)'
+complete -c crmctl -l read-only -d 'Refuse every command that changes the platform (also: profil'
 complete -c crmctl -f -n '__fish_use_subcommand' -a version -d 'Print version, build and git commit (no database access)'
 complete -c crmctl -n '__fish_seen_subcommand_from version' -l help
 complete -c crmctl -f -n '__fish_use_subcommand' -a config -d 'Show and check configuration'
@@ -22,6 +23,14 @@ complete -c crmctl -n '__fish_seen_subcommand_from validate' -l help
 complete -c crmctl -f -n '__fish_seen_subcommand_from config; and not __fish_seen_subcommand_from view validate profiles' -a profiles -d 'List the profiles of the config file'
 complete -c crmctl -n '__fish_seen_subcommand_from profiles' -l help
 complete -c crmctl -n '__fish_seen_subcommand_from config' -l help
+complete -c crmctl -f -n '__fish_use_subcommand' -a context -d 'Act as one tenant by default (like kubectl's current context)'
+complete -c crmctl -f -n '__fish_seen_subcommand_from context; and not __fish_seen_subcommand_from use show clear' -a use -d 'Make a tenant the current context of this profile'
+complete -c crmctl -n '__fish_seen_subcommand_from use' -l help
+complete -c crmctl -f -n '__fish_seen_subcommand_from context; and not __fish_seen_subcommand_from use show clear' -a show -d 'Show the current context of this profile'
+complete -c crmctl -n '__fish_seen_subcommand_from show' -l help
+complete -c crmctl -f -n '__fish_seen_subcommand_from context; and not __fish_seen_subcommand_from use show clear' -a clear -d 'Forget the current context of this profile'
+complete -c crmctl -n '__fish_seen_subcommand_from clear' -l help
+complete -c crmctl -n '__fish_seen_subcommand_from context' -l help
 complete -c crmctl -f -n '__fish_use_subcommand' -a doctor -d 'Check configuration, database, roles, schema version, RLS and the master key'
 complete -c crmctl -n '__fish_seen_subcommand_from doctor' -l help
 complete -c crmctl -n '__fish_seen_subcommand_from doctor' -l migrations-dir
@@ -126,6 +135,7 @@ complete -c crmctl -f -n '__fish_seen_subcommand_from user; and not __fish_seen_
 complete -c crmctl -n '__fish_seen_subcommand_from disable' -l help
 complete -c crmctl -f -n '__fish_seen_subcommand_from user; and not __fish_seen_subcommand_from create list disable import' -a import -d 'Import users from CSV (email,name,role) into a tenant, all or nothing'
 complete -c crmctl -n '__fish_seen_subcommand_from import' -l help
+complete -c crmctl -n '__fish_seen_subcommand_from import' -l update-roles
 complete -c crmctl -n '__fish_seen_subcommand_from user' -l help
 complete -c crmctl -f -n '__fish_use_subcommand' -a apikey -d 'Tenant API keys with scopes and expiry'
 complete -c crmctl -f -n '__fish_seen_subcommand_from apikey; and not __fish_seen_subcommand_from create list revoke' -a create -d 'Create an API key (the secret is printed once)'

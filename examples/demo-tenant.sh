@@ -25,6 +25,19 @@ ELEVENLABS_API_KEY=$DEMO_EL_KEY show "$CRMCTL" -o table creds set --tenant seren
 show "$CRMCTL" -o table creds verify --tenant serenity-medspa
 show "$CRMCTL" -o table creds list --tenant serenity-medspa
 
+step "Acting as one tenant: a current context per profile, announced on every command"
+show "$CRMCTL" -o table context use serenity-medspa
+show "$CRMCTL" -o table apikey list
+show "$CRMCTL" context clear
+
+step "A read-only profile (or --read-only) refuses every change before it connects"
+if show "$CRMCTL" --read-only tenant suspend serenity-medspa --yes; then
+  echo "unexpected: a change ran under --read-only" >&2
+  exit 1
+else
+  echo "(refused as expected: exit 4)"
+fi
+
 step "The tenant at a glance, and a full export"
 show "$CRMCTL" -o table tenant show serenity-medspa
 show "$CRMCTL" -o table tenant export serenity-medspa --out "$BUILD/demo-export/serenity-medspa"

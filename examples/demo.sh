@@ -8,8 +8,24 @@ cd "$ROOT"
 CRMCTL="$BUILD/cmd/crmctl"
 SIM="$BUILD/tests/sim/crm-sim"
 PGDIR="$BUILD/pg-demo"
-step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
-show() { printf '$ %s\n' "$*"; "$@"; }
+# A section heading (bold on a terminal unless NO_COLOR is set).
+step() {
+  if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then printf '\n\033[1m== %s\033[0m\n' "$*"; else printf '\n== %s\n' "$*"; fi
+}
+# Echoes the command shell-quoted (so it can be copied and pasted: tenant create 'Serenity MedSpa'),
+# then runs it.
+show() {
+  local line='$' a
+  for a in "$@"; do
+    if [[ -n $a && $a =~ ^[A-Za-z0-9_./:=@%+,-]+$ ]]; then
+      line+=" $a"
+    else
+      line+=" '${a//\'/\'\\\'\'}'"
+    fi
+  done
+  printf '%s\n' "$line"
+  "$@"
+}
 
 step "PostgreSQL: a fresh throwaway cluster under $PGDIR"
 tests/harness/pg.sh stop "$PGDIR"

@@ -16,7 +16,7 @@ void register_completion(CLI::App& root, Context& ctx) {
   app->add_option("shell", opts->shell, "bash, zsh or fish")
       ->required()
       ->check(CLI::IsMember({"bash", "zsh", "fish"}));
-  on_run(app, ctx, opts, run_completion);
+  on_run(app, ctx, opts, run_completion, Effect::reads);
 }
 
 Result<void> run_completion(const CompletionOptions& o, Deps& d) {

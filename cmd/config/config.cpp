@@ -33,7 +33,7 @@ void register_config(CLI::App& root, Context& ctx) {
                       "Prints the resolved profile, where the database URL came from, and every "
                       "provider setting; literal secrets and URL passwords are masked.",
                       {"crmctl config view", "crmctl --profile prod config view -o yaml"}}),
-         ctx, v, run_config_view);
+         ctx, v, run_config_view, Effect::reads);
   auto val = std::make_shared<ConfigValidateOptions>();
   on_run(
       add_command(*noun, ctx, "validate",
@@ -41,11 +41,11 @@ void register_config(CLI::App& root, Context& ctx) {
                    "Exits 10 when the file has errors; warnings (a literal secret, a file "
                    "readable by group or others, an unset env reference) are listed.",
                    {"crmctl config validate", "crmctl --config ./crmctl.yaml config validate"}}),
-      ctx, val, run_config_validate);
+      ctx, val, run_config_validate, Effect::reads);
   auto p = std::make_shared<ConfigProfilesOptions>();
   on_run(add_command(*noun, ctx, "profiles",
                      {"List the profiles of the config file", "", {"crmctl config profiles"}}),
-         ctx, p, run_config_profiles);
+         ctx, p, run_config_profiles, Effect::reads);
 }
 
 Result<void> run_config_view(const ConfigViewOptions&, Deps& d) {

@@ -15,6 +15,8 @@ struct CredsDeleteOptions {
   std::string provider;
 };
 struct CredsRotateOptions {
+  // Required, and the only source of the new key: a regular file of the current user with mode
+  // 0600 or stricter, so the key exists somewhere safe before any credential depends on it.
   std::string new_key_file;
 };
 void register_creds(CLI::App& root, Context& ctx);

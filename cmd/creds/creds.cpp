@@ -15,7 +15,8 @@ void register_creds(CLI::App& root, Context& ctx) {
        {"printf 'account_sid=AC...\\nauth_token=...\\n' | crmctl creds set --tenant acme twilio "
         "--from-stdin",
         "crmctl creds list --tenant acme", "crmctl creds verify --tenant acme",
-        "CRMCTL_NEW_MASTER_KEY=$(openssl rand -base64 32) crmctl creds rotate-key --yes"}});
+        "(umask 077; openssl rand -base64 32 > ~/.config/crmctl/master-2.key) && crmctl creds "
+        "rotate-key --new-key-file ~/.config/crmctl/master-2.key --yes"}});
   noun->require_subcommand(1);
   register_creds_set(*noun, ctx);
   register_creds_list(*noun, ctx);

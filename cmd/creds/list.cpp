@@ -1,4 +1,5 @@
 #include "cmd/creds/commands.hpp"
+#include "cmd/render.hpp"
 #include "cmd/support.hpp"
 #include "tenant/vault.hpp"
 
@@ -10,13 +11,15 @@ void register_creds_list(CLI::App& noun, Context& ctx) {
                           {"List a tenant's stored credentials (masked; never decrypted)",
                            "",
                            {"crmctl creds list --tenant acme -o json"}});
-  on_run(app, ctx, o, run_creds_list);
+  on_run(app, ctx, o, run_creds_list, Effect::reads);
 }
 
 Result<void> run_creds_list(const CredsListOptions&, Deps& d) {
-  CRM_TRY_ASSIGN(auto t, resolve_tenant(d, ""));
-  CRM_TRY_ASSIGN(auto* c, d.db());
-  CRM_TRY_ASSIGN(auto j, tenant::list_credentials(*c, t, tenancy_of(d)));
+  CRM_TRY_ASSIGN(auto call, open_tenant(d, ""));
+  CRM_TRY_ASSIGN(auto creds, in_tenant_tx(d, call, [&](db::TenantTx& tx) {
+                   return tenant::list_credentials(tx, call.tenant);
+                 }));
+  nlohmann::json j = json_list(creds);
   if (d.format() == Format::table)
     for (auto& row : j) {
       std::string s;

@@ -1,4 +1,5 @@
 #include "cmd/creds/commands.hpp"
+#include "cmd/render.hpp"
 #include "cmd/support.hpp"
 #include "tenant/vault.hpp"
 
@@ -21,7 +22,7 @@ void register_creds_set(CLI::App& noun, Context& ctx) {
   auto* s = app->add_flag("--from-stdin", o->from_stdin, "Read the values from stdin");
   auto* e = app->add_flag("--from-env", o->from_env, "Read the values from the environment");
   s->excludes(e);
-  on_run(app, ctx, o, run_creds_set);
+  on_run(app, ctx, o, run_creds_set, Effect::writes);
 }
 
 Result<void> run_creds_set(const CredsSetOptions& o, Deps& d) {
@@ -39,11 +40,12 @@ Result<void> run_creds_set(const CredsSetOptions& o, Deps& d) {
   for (const auto& [k, val] : v)
     d.redactor().add(val);
   CRM_TRY_ASSIGN(auto key, master_key(d));
-  CRM_TRY_ASSIGN(auto t, resolve_tenant(d, ""));
-  CRM_TRY_ASSIGN(auto* c, d.db());
-  CRM_TRY_ASSIGN(auto j, tenant::set_credentials(*c, t, tenancy_of(d), o.provider, v, key,
-                                                 actor_of(d), d.global().dry_run));
-  d.print(j);
+  CRM_TRY_ASSIGN(auto call, open_tenant(d, ""));
+  CRM_TRY_ASSIGN(auto r, in_tenant_tx(d, call, [&](db::TenantTx& tx) {
+                   return tenant::set_credentials(tx, call.tenant, o.provider, v, key, call.actor,
+                                                  dry_run_of(d));
+                 }));
+  d.print(json_of(r));
   return {};
 }
 

@@ -14,7 +14,7 @@ void register_gendocs(CLI::App& root, Context& ctx) {
                           {"Write man pages and completions from the command tree", "", {}});
   app->group("");
   app->add_option("--out", opts->out_dir, "Directory that receives man/ and completions/");
-  on_run(app, ctx, opts, run_gendocs);
+  on_run(app, ctx, opts, run_gendocs, Effect::reads);
 }
 
 Result<void> run_gendocs(const GendocsOptions& o, Deps& d) {
@@ -28,8 +28,15 @@ Result<void> run_gendocs(const GendocsOptions& o, Deps& d) {
     if (!f) return make_error(ErrorKind::unexpected, "cannot write " + p.string());
     return {};
   };
-  for (const auto& [name, text] : man_pages(*o.root, *o.ctx))
+  auto pages = man_pages(*o.root, *o.ctx);
+  for (const auto& [name, text] : pages)
     CRM_TRY(write(fs::path(o.out_dir) / "man" / name, text));
+  // A page of a command that no longer exists goes too, so man/ is exactly the command tree.
+  for (const auto& e : fs::directory_iterator(fs::path(o.out_dir) / "man", ec)) {
+    std::string name = e.path().filename().string();
+    if (name.rfind("crmctl", 0) == 0 && e.path().extension() == ".1" && !pages.count(name))
+      fs::remove(e.path(), ec);
+  }
   CRM_TRY(write(fs::path(o.out_dir) / "completions" / "crmctl.bash",
                 completion_script(*o.root, "bash")));
   CRM_TRY(

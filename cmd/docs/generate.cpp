@@ -77,7 +77,7 @@ std::string option_synopsis(const CLI::Option* o) {
   for (const auto& l : o->get_lnames())
     names += (names.empty() ? "--" : ", --") + l;
   if (names.empty()) return "";
-  if (o->get_type_size() != 0) {
+  if (o->get_expected_max() != 0) { // a flag (expected 0) takes no value
     std::string t = o->get_type_name();
     names += " " + (t.empty() ? std::string("VALUE") : t);
   }
@@ -97,16 +97,36 @@ std::string positional_synopsis(const CLI::App* a) {
   return s;
 }
 
-void man_options(std::ostringstream& m, const CLI::App* a) {
-  bool any = false;
+// One .TP entry per option of `a` (not --help); empty when it has none.
+std::string man_option_entries(const CLI::App* a) {
+  std::ostringstream m;
   for (const auto* o : a->get_options()) {
     std::string syn = option_synopsis(o);
     if (syn.empty() || syn == "-h, --help") continue;
-    if (!any) m << ".TP\n.B Options\n.RS\n";
-    any = true;
     m << ".TP\n.B " << roff_escape(syn) << "\n" << roff_escape(o->get_description()) << "\n";
   }
-  if (any) m << ".RE\n";
+  return m.str();
+}
+
+void man_options(std::ostringstream& m, const CLI::App* a) {
+  if (auto entries = man_option_entries(a); !entries.empty())
+    m << ".TP\n.B Options\n.RS\n" << entries << ".RE\n";
+}
+
+// Every command accepts the root's options; a command's page names them and points at crmctl(1).
+std::string global_options_note(const CLI::App& root) {
+  std::vector<std::string> names;
+  for (const auto* o : root.get_options()) {
+    if (o == root.get_help_ptr() || o == root.get_version_ptr()) continue;
+    std::string n;
+    for (const auto& s : o->get_snames())
+      n += (n.empty() ? "-" : ", -") + s;
+    for (const auto& l : o->get_lnames())
+      n += (n.empty() ? "--" : ", --") + l;
+    if (!n.empty()) names.push_back(n);
+  }
+  if (names.empty()) return "";
+  return ".SH GLOBAL OPTIONS\n" + roff_escape(join(names, "; ")) + " (described in crmctl(1)).\n";
 }
 
 } // namespace
@@ -213,13 +233,14 @@ std::map<std::string, std::string> man_pages(const CLI::App& root, const Context
       << ".SH SEE ALSO\n";
     std::vector<std::string> refs;
     for (const auto* a : visible_subs(&root))
-      if (!visible_subs(a).empty()) refs.push_back("crmctl\\-" + a->get_name() + "(1)");
+      refs.push_back("crmctl\\-" + a->get_name() + "(1)");
     m << join(refs, ", ") << "\n";
     pages["crmctl.1"] = m.str();
   }
+  // One page per top-level command: a noun lists its verbs; a command without verbs (doctor,
+  // version, completion) is its own page.
   for (const auto* a : visible_subs(&root)) {
     auto verbs = visible_subs(a);
-    if (verbs.empty()) continue;
     std::ostringstream m;
     std::string up = a->get_name();
     for (auto& c : up)
@@ -227,6 +248,22 @@ std::map<std::string, std::string> man_pages(const CLI::App& root, const Context
     m << ".TH CRMCTL-" << up << " 1 \"\" \"" << header_date << "\" \"crmctl manual\"\n"
       << ".SH NAME\ncrmctl\\-" << a->get_name() << " \\- " << roff_escape(a->get_description())
       << "\n.SH SYNOPSIS\n";
+    if (verbs.empty()) {
+      auto d = doc_of(a);
+      m << ".B crmctl " << a->get_name() << "\n"
+        << roff_escape(positional_synopsis(a)) << " [\\fIOPTIONS\\fR]\n";
+      if (!d.description.empty()) m << ".SH DESCRIPTION\n" << roff_escape(d.description) << "\n";
+      if (auto entries = man_option_entries(a); !entries.empty()) m << ".SH OPTIONS\n" << entries;
+      if (!d.examples.empty()) {
+        m << ".SH EXAMPLES\n.nf\n";
+        for (const auto& e : d.examples)
+          m << "  " << roff_escape(e) << "\n";
+        m << ".fi\n";
+      }
+      m << global_options_note(root) << ".SH SEE ALSO\ncrmctl(1)\n";
+      pages["crmctl-" + a->get_name() + ".1"] = m.str();
+      continue;
+    }
     for (const auto* v : verbs)
       m << ".B crmctl " << a->get_name() << " " << v->get_name() << "\n"
         << roff_escape(positional_synopsis(v)) << " [\\fIOPTIONS\\fR]\n.br\n";
@@ -246,7 +283,7 @@ std::map<std::string, std::string> man_pages(const CLI::App& root, const Context
         m << ".fi\n";
       }
     }
-    m << ".SH SEE ALSO\ncrmctl(1)\n";
+    m << global_options_note(root) << ".SH SEE ALSO\ncrmctl(1)\n";
     pages["crmctl-" + a->get_name() + ".1"] = m.str();
   }
   return pages;

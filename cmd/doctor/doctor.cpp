@@ -31,7 +31,7 @@ void register_doctor(CLI::App& root, Context& ctx) {
        {"crmctl doctor", "crmctl --db postgresql://127.0.0.1:5432/crm doctor -o json"}});
   app->add_option("--migrations-dir", opts->migrations_dir,
                   "Migrations directory (for pending counts)");
-  on_run(app, ctx, opts, run_doctor);
+  on_run(app, ctx, opts, run_doctor, Effect::reads);
 }
 
 Result<void> run_doctor(const DoctorOptions& o, Deps& d) {

@@ -17,7 +17,7 @@ void register_migrate_down(CLI::App& noun, Context& ctx) {
   app->add_option("--to", o->to, "Revert every version newer than this one");
   app->add_option("--track", o->track, "global or tenant")
       ->check(CLI::IsMember({"global", "tenant"}));
-  on_run(app, ctx, o, run_migrate_down);
+  on_run(app, ctx, o, run_migrate_down, Effect::destroys);
 }
 
 Result<void> run_migrate_down(const MigrateDownOptions& o, Deps& d) {
@@ -25,6 +25,7 @@ Result<void> run_migrate_down(const MigrateDownOptions& o, Deps& d) {
   CRM_TRY_ASSIGN(auto wait, migrate_support::lock_wait(o.common));
   migrate::RunOptions ro;
   ro.to_version = o.to;
+  ro.jobs = 1; // one schema at a time, newest version first (as before the shared fan-out)
   ro.lock_timeout = wait;
   ro.dry_run = d.global().dry_run;
   if (!ro.dry_run) {
@@ -33,11 +34,13 @@ Result<void> run_migrate_down(const MigrateDownOptions& o, Deps& d) {
                                                      : " newer than " + o.to)));
     if (!yes) return make_error(ErrorKind::usage, "not confirmed; nothing reverted");
   }
-  std::shared_ptr<Progress> bar;
-  auto rep = migrate::down(
-      set, o.track == "global" ? migrate::Track::global : migrate::Track::tenant, ro,
-      [&d] { return d.new_db_connection(); }, d.clock(), migrate_support::event_sink(d, bar),
-      d.interrupt().requested);
+  CRM_TRY_ASSIGN(db::ConnectionSource * source, migrate_support::source(d, ro.jobs));
+  auto sink = migrate_support::event_sink(d);
+  d.interrupt().cooperative = true;
+  auto rep =
+      migrate::down(set, o.track == "global" ? migrate::Track::global : migrate::Track::tenant, ro,
+                    *source, d.clock(), sink, d.interrupt().requested);
+  d.interrupt().cooperative = false;
   if (!rep) return std::move(rep).error();
   return migrate_support::finish(*rep, d, "down");
 }

@@ -14,7 +14,7 @@ void register_migrate_new(CLI::App& noun, Context& ctx) {
   app->add_option("name", o->name, "lower_case_name")->required();
   app->add_option("--track", o->track, "global or tenant")
       ->check(CLI::IsMember({"global", "tenant"}));
-  on_run(app, ctx, o, run_migrate_new);
+  on_run(app, ctx, o, run_migrate_new, Effect::reads);
 }
 
 Result<void> run_migrate_new(const MigrateNewOptions& o, Deps& d) {

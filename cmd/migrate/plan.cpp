@@ -12,7 +12,7 @@ void register_migrate_plan(CLI::App& noun, Context& ctx) {
        "INDEX without CONCURRENTLY; ADD COLUMN NOT NULL without DEFAULT; drops.",
        {"crmctl migrate plan", "crmctl migrate plan -o json"}});
   add_common_flags(app, o->common);
-  on_run(app, ctx, o, run_migrate_plan);
+  on_run(app, ctx, o, run_migrate_plan, Effect::reads);
 }
 
 Result<void> run_migrate_plan(const MigratePlanOptions& o, Deps& d) {

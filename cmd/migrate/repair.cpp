@@ -12,7 +12,7 @@ void register_migrate_repair(CLI::App& noun, Context& ctx) {
        "row. Does not run any migration SQL.",
        {"crmctl migrate repair --dry-run", "crmctl migrate repair --yes"}});
   add_common_flags(app, o->common);
-  on_run(app, ctx, o, run_migrate_repair);
+  on_run(app, ctx, o, run_migrate_repair, Effect::writes);
 }
 
 Result<void> run_migrate_repair(const MigrateRepairOptions& o, Deps& d) {

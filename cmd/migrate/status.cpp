@@ -12,7 +12,7 @@ void register_migrate_status(CLI::App& noun, Context& ctx) {
        "it, plus pending global files and failed attempts.",
        {"crmctl migrate status", "crmctl migrate status -o json"}});
   add_common_flags(app, o->common);
-  on_run(app, ctx, o, run_migrate_status);
+  on_run(app, ctx, o, run_migrate_status, Effect::reads);
 }
 
 Result<void> run_migrate_status(const MigrateStatusOptions& o, Deps& d) {

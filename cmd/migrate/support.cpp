@@ -3,29 +3,21 @@
 
 namespace crm::cmd::migrate_support {
 
-migrate::EventSink event_sink(Deps& d, std::shared_ptr<Progress>& bar) {
+migrate::EventSink event_sink(Deps& d) {
   if (d.global().quiet) return {};
-  if (d.io().stderr_tty) {
-    return [&d, &bar](const migrate::Event& e) {
-      if (e.kind == "run_start")
-        bar = std::make_shared<Progress>(d.io(), d.clock(), e.total, "migrate");
-      if (!bar) return;
-      if (e.kind == "run_done")
-        bar->finish();
-      else
-        bar->update(e.done, e.failed, e.running);
-    };
-  }
-  return [&d](const migrate::Event& e) {
-    nlohmann::json j = {{"event", e.kind},
-                        {"done", e.done},
-                        {"failed", e.failed},
-                        {"running", e.running},
-                        {"total", e.total}};
-    if (!e.schema.empty()) j["schema"] = e.schema;
-    if (!e.detail.empty()) j["detail"] = d.redactor().redact(e.detail);
-    d.io().err << j.dump() << "\n";
-  };
+  Logger& log = d.log();
+  return fan_out_renderer(d.io(), d.clock(), d.redactor(), {"migrate", "schema"},
+                          [&log](std::string_view text) { log.write_raw(text); });
+}
+
+Result<db::ConnectionSource*> source(Deps& d, int jobs) {
+  CRM_TRY_ASSIGN(db::Pool * pool, d.pool());
+  std::size_t workers = pool->options().size - 1;
+  if (static_cast<std::size_t>(jobs) > workers)
+    d.notice("--jobs " + std::to_string(jobs) + " is bounded to " + std::to_string(workers) +
+             " by the profile's pool_size " + std::to_string(pool->options().size) +
+             " (one session coordinates)");
+  return pool;
 }
 
 Result<void> finish(const migrate::RunReport& rep, Deps& d, const char* verb) {
@@ -52,7 +44,11 @@ Result<void> finish(const migrate::RunReport& rep, Deps& d, const char* verb) {
   nlohmann::json out = {{"run_id", rep.run_id},          {"command", verb},
                         {"schemas", rep.schemas.size()}, {"applied", rep.applied_count()},
                         {"failed", rep.failed_count()},  {"interrupted", rep.interrupted},
-                        {"failures", failures}};
+                        {"failures", failures},          {"not_attempted", rep.not_attempted}};
+  if (!rep.unavailable.empty()) out["db_unavailable"] = d.redactor().redact(rep.unavailable);
+  if (!rep.abandoned_runs.empty())
+    d.notice("closed " + std::to_string(rep.abandoned_runs.size()) +
+             " earlier run(s) left 'running' by a session that is gone (status 'abandoned')");
   if (d.format() == Format::table) {
     d.io().out << "migrate " << verb << ": " << rep.applied_count() << " file(s) applied across "
                << rep.schemas.size() << " schema(s), " << rep.failed_count() << " failed (run "
@@ -65,10 +61,26 @@ Result<void> finish(const migrate::RunReport& rep, Deps& d, const char* verb) {
     d.print(out);
   }
   if (rep.interrupted) return make_error(ErrorKind::interrupted, "interrupted: rerun to continue");
+  if (!rep.unavailable.empty()) {
+    std::string skipped;
+    for (std::size_t i = 0; i < rep.not_attempted.size() && i < 10; ++i)
+      skipped += (i ? ", " : "") + rep.not_attempted[i];
+    if (rep.not_attempted.size() > 10) skipped += ", ...";
+    std::size_t done = rep.schemas.size() - rep.failed_count();
+    return make_error(ErrorKind::db_unavailable,
+                      "database unavailable during migrate " + std::string(verb) + ": " +
+                          d.redactor().redact(rep.unavailable) + "; " + std::to_string(done) +
+                          " schema(s) done, " + std::to_string(rep.failed_count()) + " failed, " +
+                          std::to_string(rep.not_attempted.size()) + " not attempted" +
+                          (skipped.empty() ? "" : " (" + skipped + ")") +
+                          ": rerun when the database is back (applied schemas are skipped)");
+  }
   if (!rep.schemas.empty() && rep.schemas.front().schema == "global" &&
       rep.schemas.front().failed) {
-    Error e = make_error(rep.schemas.front().sqlstate == "55P03" ? ErrorKind::conflict
-                                                                 : ErrorKind::unexpected,
+    const auto& g = rep.schemas.front();
+    Error e = make_error(g.kind == ErrorKind::db_unavailable ? ErrorKind::db_unavailable
+                         : g.sqlstate == "55P03"             ? ErrorKind::conflict
+                                                             : ErrorKind::unexpected,
                          "global migration failed: " + rep.schemas.front().error +
                              " (fix the file and rerun `crmctl migrate up`)");
     e.sqlstate = rep.schemas.front().sqlstate;

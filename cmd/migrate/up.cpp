@@ -1,7 +1,6 @@
 #include "cmd/migrate/commands.hpp"
 #include "cmd/migrate/support.hpp"
-
-#include <sstream>
+#include "core/text.hpp"
 
 namespace crm::cmd {
 
@@ -31,10 +30,16 @@ void register_migrate_up(CLI::App& noun, Context& ctx) {
       ->check(CLI::IsMember({"stop", "continue"}));
   app->add_flag("--allow-out-of-order", o->allow_out_of_order,
                 "Apply files older than the newest applied one");
-  on_run(app, ctx, o, run_migrate_up);
+  on_run(app, ctx, o, run_migrate_up, Effect::writes);
 }
 
 Result<void> run_migrate_up(const MigrateUpOptions& o, Deps& d) {
+  // "all" (the default) or a list; an empty list or entry is an error, never "all", and every
+  // unknown entry is named by migrate::up before anything is applied.
+  std::vector<std::string> tenants;
+  if (o.tenants != "all") {
+    CRM_TRY_ASSIGN(tenants, split_list(o.tenants, "--tenants"));
+  }
   CRM_TRY_ASSIGN(auto set, migrate_support::load(o.common, d));
   CRM_TRY_ASSIGN(auto wait, migrate_support::lock_wait(o.common));
   migrate::RunOptions ro;
@@ -45,17 +50,11 @@ Result<void> run_migrate_up(const MigrateUpOptions& o, Deps& d) {
   ro.lock_timeout = wait;
   ro.allow_out_of_order = o.allow_out_of_order;
   ro.dry_run = d.global().dry_run;
-  if (o.tenants != "all") {
-    std::stringstream ss(o.tenants);
-    std::string item;
-    while (std::getline(ss, item, ','))
-      if (!item.empty()) ro.tenants.push_back(item);
-  }
-  std::shared_ptr<Progress> bar;
-  auto sink = migrate_support::event_sink(d, bar);
+  ro.tenants = std::move(tenants);
+  CRM_TRY_ASSIGN(db::ConnectionSource * source, migrate_support::source(d, ro.jobs));
+  auto sink = migrate_support::event_sink(d);
   d.interrupt().cooperative = true;
-  auto rep = migrate::up(
-      set, ro, [&d] { return d.new_db_connection(); }, d.clock(), sink, d.interrupt().requested);
+  auto rep = migrate::up(set, ro, *source, d.clock(), sink, d.interrupt().requested);
   d.interrupt().cooperative = false;
   if (!rep) return std::move(rep).error();
   return migrate_support::finish(*rep, d, "up");

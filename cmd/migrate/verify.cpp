@@ -12,7 +12,7 @@ void register_migrate_verify(CLI::App& noun, Context& ctx) {
        "with the schemas concerned. Checksums ignore a BOM and CRLF line endings.",
        {"crmctl migrate verify", "crmctl migrate verify -o json || echo drift"}});
   add_common_flags(app, o->common);
-  on_run(app, ctx, o, run_migrate_verify);
+  on_run(app, ctx, o, run_migrate_verify, Effect::reads);
 }
 
 Result<void> run_migrate_verify(const MigrateVerifyOptions& o, Deps& d) {

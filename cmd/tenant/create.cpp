@@ -1,6 +1,8 @@
 #include "cmd/doctor/commands.hpp"
+#include "cmd/render.hpp"
 #include "cmd/support.hpp"
 #include "cmd/tenant/commands.hpp"
+#include "tenant/provision.hpp"
 
 #include <filesystem>
 
@@ -53,7 +55,7 @@ void register_tenant_create(CLI::App& noun, Context& ctx) {
   app->add_flag("--if-not-exists", o->if_not_exists, "Succeed when an identical tenant exists");
   app->add_option("--migrations-dir", o->migrations_dir,
                   "Migrations for the tenant schema (schema isolation)");
-  on_run(app, ctx, o, run_tenant_create);
+  on_run(app, ctx, o, run_tenant_create, Effect::writes);
 }
 
 Result<void> run_tenant_create(const TenantCreateOptions& o, Deps& d) {
@@ -66,8 +68,8 @@ Result<void> run_tenant_create(const TenantCreateOptions& o, Deps& d) {
   spec.admin_email = o.admin_email;
   spec.admin_name = o.admin_name;
   spec.free_minutes = o.free_minutes;
-  spec.if_not_exists = o.if_not_exists;
-  CRM_TRY(tenant::parse_rounding_name(o.rounding, spec.rounding));
+  spec.if_not_exists = o.if_not_exists ? tenant::IfNotExists::yes : tenant::IfNotExists::no;
+  CRM_TRY_ASSIGN(spec.rounding, tenant::parse_rounding(o.rounding));
   CRM_TRY_ASSIGN(auto cogs, optional_decimal("--cogs-per-minute", o.cogs_per_minute));
   spec.cogs_per_minute = cogs ? *cogs : Decimal();
   CRM_TRY_ASSIGN(spec.rate_per_minute, optional_decimal("--rate-per-minute", o.rate_per_minute));
@@ -86,14 +88,20 @@ Result<void> run_tenant_create(const TenantCreateOptions& o, Deps& d) {
     spec.admin_password = pw;
   }
   CRM_TRY_ASSIGN(auto* c, d.db());
-  CRM_TRY_ASSIGN(auto r,
-                 tenant::create(*c, spec, set, tenancy_of(d), actor_of(d), d.global().dry_run));
-  nlohmann::json out = {{"id", r.org_id},       {"slug", r.slug},
-                        {"name", o.name},       {"isolation", o.isolation},
-                        {"schema", r.schema},   {"rate_per_minute", r.rate_per_minute.to_string()},
-                        {"created", r.created}, {"dry_run", r.dry_run}};
-  if (!r.admin_user_id.empty()) out["admin_user_id"] = r.admin_user_id;
-  if (r.dry_run) out["plan"] = r.steps;
+  std::string planned_slug; // set once create() succeeded: a failure after that is the COMMIT's
+  auto created = in_admin_tx(d, *c, [&](db::AdminTx& tx) {
+    auto res = tenant::create(tx, spec, set, tenancy_of(d), actor_of(d), dry_run_of(d));
+    if (res) planned_slug = res->slug;
+    return res;
+  });
+  if (!created && !planned_slug.empty() &&
+      (created.error().sqlstate == "23505" || created.error().sqlstate == "40P01"))
+    return make_error(ErrorKind::conflict,
+                      "tenant '" + planned_slug +
+                          "' was created concurrently by another session: nothing was written; "
+                          "run the command again (with --if-not-exists to accept an identical "
+                          "tenant)");
+  CRM_TRY_ASSIGN(auto r, std::move(created));
   if (!r.created && !r.dry_run)
     d.notice("tenant '" + r.slug + "' already exists with identical attributes; nothing to do");
   if (d.format() == Format::table && r.dry_run) {
@@ -102,7 +110,8 @@ Result<void> run_tenant_create(const TenantCreateOptions& o, Deps& d) {
       d.io().out << "  - " << s << "\n";
     return {};
   }
-  d.print(out, {{"id", "slug", "name", "isolation", "schema", "rate_per_minute", "created"}});
+  d.print(json_of(r),
+          {{"id", "slug", "name", "isolation", "schema", "rate_per_minute", "created"}});
   return {};
 }
 

@@ -1,3 +1,4 @@
+#include "cmd/render.hpp"
 #include "cmd/support.hpp"
 #include "cmd/tenant/commands.hpp"
 
@@ -17,22 +18,26 @@ void register_tenant_delete(CLI::App& noun, Context& ctx) {
         "crmctl tenant delete acme --purge --yes"}});
   app->add_option("tenant", o->tenant, "Tenant UUID or slug (or --tenant)");
   app->add_flag("--purge", o->purge, "Remove the tenant's data for good");
-  on_run(app, ctx, o, run_tenant_delete);
+  on_run(app, ctx, o, run_tenant_delete, Effect::destroys);
 }
 
 Result<void> run_tenant_delete(const TenantDeleteOptions& o, Deps& d) {
-  CRM_TRY_ASSIGN(auto t, resolve_tenant(d, o.tenant));
+  CRM_TRY_ASSIGN(auto call, open_tenant(d, o.tenant, NeedActive::no));
+  const auto& t = call.tenant;
   if (!d.global().dry_run) {
     if (o.purge && !d.global().yes)
       return make_error(ErrorKind::usage,
                         "--purge destroys tenant '" + t.slug + "' data for good: add --yes");
-    CRM_TRY_ASSIGN(bool yes, d.confirm(std::string(o.purge ? "purge" : "delete") + " tenant '" +
-                                       t.slug + "'"));
+    CRM_TRY_ASSIGN(
+        bool yes,
+        d.confirm(std::string(o.purge ? "purge" : "delete") + " tenant '" + t.slug + "'", t.slug));
     if (!yes) return make_error(ErrorKind::usage, "not confirmed; nothing changed");
   }
-  CRM_TRY_ASSIGN(auto* c, d.db());
-  CRM_TRY_ASSIGN(auto j, tenant::remove(*c, t, o.purge, actor_of(d), d.global().dry_run));
-  d.print(j);
+  CRM_TRY_ASSIGN(auto r, in_admin_tx(d, *call.conn, [&](db::AdminTx& tx) {
+                   return tenant::remove(tx, t, o.purge ? tenant::Purge::yes : tenant::Purge::no,
+                                         call.actor, dry_run_of(d));
+                 }));
+  d.print(json_of(r));
   return {};
 }
 

@@ -1,3 +1,4 @@
+#include "cmd/render.hpp"
 #include "cmd/support.hpp"
 #include "cmd/tenant/commands.hpp"
 
@@ -16,13 +17,14 @@ void register_tenant_list(CLI::App& noun, Context& ctx) {
   app->add_option("--isolation", o->isolation, "row or schema")
       ->check(CLI::IsMember({"row", "schema"}));
   app->add_option("--search", o->search, "Substring of the name or slug");
-  on_run(app, ctx, o, run_tenant_list);
+  on_run(app, ctx, o, run_tenant_list, Effect::reads);
 }
 
 Result<void> run_tenant_list(const TenantListOptions& o, Deps& d) {
   CRM_TRY_ASSIGN(auto* c, d.db());
-  CRM_TRY_ASSIGN(auto rows, tenant::list(*c, {o.status, o.isolation, o.search}));
-  d.print(rows,
+  CRM_TRY_ASSIGN(auto tx, c->admin());
+  CRM_TRY_ASSIGN(auto rows, tenant::list(*tx, {o.status, o.isolation, o.search}));
+  d.print(json_list(rows),
           {{"slug", "name", "status", "isolation", "timezone", "currency", "id", "created_at"}});
   return {};
 }

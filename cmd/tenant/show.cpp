@@ -1,3 +1,4 @@
+#include "cmd/render.hpp"
 #include "cmd/support.hpp"
 #include "cmd/tenant/commands.hpp"
 
@@ -11,13 +12,15 @@ void register_tenant_show(CLI::App& noun, Context& ctx) {
        "Counts are read through the tenant's own RLS-scoped transaction.",
        {"crmctl tenant show serenity-medspa", "crmctl tenant show 6f1c...-... -o json"}});
   app->add_option("tenant", o->tenant, "Tenant UUID or slug (or --tenant)");
-  on_run(app, ctx, o, run_tenant_show);
+  on_run(app, ctx, o, run_tenant_show, Effect::reads);
 }
 
 Result<void> run_tenant_show(const TenantShowOptions& o, Deps& d) {
-  CRM_TRY_ASSIGN(auto t, resolve_tenant(d, o.tenant));
-  CRM_TRY_ASSIGN(auto* c, d.db());
-  CRM_TRY_ASSIGN(auto j, tenant::show(*c, t, tenancy_of(d)));
+  CRM_TRY_ASSIGN(auto call, open_tenant(d, o.tenant, NeedActive::no));
+  CRM_TRY_ASSIGN(auto shown, in_tenant_tx(d, call, [&](db::TenantTx& tx) {
+                   return tenant::show(tx, call.tenant);
+                 }));
+  nlohmann::json j = json_of(shown);
   if (d.format() == Format::table) {
     nlohmann::json flat = j;
     for (auto& [k, v] : j["counts"].items())

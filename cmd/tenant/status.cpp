@@ -1,3 +1,4 @@
+#include "cmd/render.hpp"
 #include "cmd/support.hpp"
 #include "cmd/tenant/commands.hpp"
 
@@ -16,20 +17,25 @@ void register_tenant_suspend_resume(CLI::App& noun, Context& ctx) {
                           "crmctl tenant suspend acme --dry-run"}}
             : CommandDoc{"Resume a suspended tenant", "", {"crmctl tenant resume acme"}});
     app->add_option("tenant", o->tenant, "Tenant UUID or slug (or --tenant)");
-    on_run(app, ctx, o, run_tenant_status);
+    on_run(app, ctx, o, run_tenant_status,
+           std::string(verb) == "suspend" ? Effect::destroys : Effect::writes);
   }
 }
 
 Result<void> run_tenant_status(const TenantStatusOptions& o, Deps& d) {
-  CRM_TRY_ASSIGN(auto t, resolve_tenant(d, o.tenant));
-  if (o.status == "suspended" && !d.global().dry_run) {
-    CRM_TRY_ASSIGN(bool yes, d.confirm("suspend tenant '" + t.slug + "'"));
+  CRM_TRY_ASSIGN(auto call, open_tenant(d, o.tenant, NeedActive::no));
+  auto target =
+      o.status == "suspended" ? tenant::TargetStatus::suspended : tenant::TargetStatus::active;
+  if (target == tenant::TargetStatus::suspended && !d.global().dry_run) {
+    CRM_TRY_ASSIGN(bool yes,
+                   d.confirm("suspend tenant '" + call.tenant.slug + "'", call.tenant.slug));
     if (!yes) return make_error(ErrorKind::usage, "not confirmed; nothing changed");
   }
-  CRM_TRY_ASSIGN(auto* c, d.db());
-  CRM_TRY_ASSIGN(auto j, tenant::set_status(*c, t, o.status, actor_of(d), d.global().dry_run));
-  if (!j["changed"].get<bool>()) d.notice("tenant '" + t.slug + "' is already " + o.status);
-  d.print(j);
+  CRM_TRY_ASSIGN(auto r, in_admin_tx(d, *call.conn, [&](db::AdminTx& tx) {
+                   return tenant::set_status(tx, call.tenant, target, call.actor, dry_run_of(d));
+                 }));
+  if (!r.changed) d.notice("tenant '" + call.tenant.slug + "' is already " + o.status);
+  d.print(json_of(r));
   return {};
 }
 

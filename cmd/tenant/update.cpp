@@ -1,3 +1,4 @@
+#include "cmd/render.hpp"
 #include "cmd/support.hpp"
 #include "cmd/tenant/commands.hpp"
 
@@ -25,7 +26,7 @@ void register_tenant_update(CLI::App& noun, Context& ctx) {
       ->check(CLI::IsMember({"per_call_ceil_minute", "per_second"}));
   app->add_option("--settings", o->settings_file,
                   "YAML with settings and modules (services are not touched)");
-  on_run(app, ctx, o, run_tenant_update);
+  on_run(app, ctx, o, run_tenant_update, Effect::writes);
 }
 
 Result<void> run_tenant_update(const TenantUpdateOptions& o, Deps& d) {
@@ -42,17 +43,16 @@ Result<void> run_tenant_update(const TenantUpdateOptions& o, Deps& d) {
   CRM_TRY_ASSIGN(u.markup, optional_decimal("--markup", o.markup));
   if (o.free_minutes >= 0) u.free_minutes = o.free_minutes;
   if (!o.rounding.empty()) {
-    tenant::Rounding r;
-    CRM_TRY(tenant::parse_rounding_name(o.rounding, r));
-    u.rounding = r;
+    CRM_TRY_ASSIGN(u.rounding, tenant::parse_rounding(o.rounding));
   }
   if (!o.settings_file.empty()) {
     CRM_TRY_ASSIGN(u.tmpl, tenant::load_template(o.settings_file));
   }
-  CRM_TRY_ASSIGN(auto t, resolve_tenant(d, o.tenant));
-  CRM_TRY_ASSIGN(auto* c, d.db());
-  CRM_TRY_ASSIGN(auto j, tenant::update(*c, t, u, actor_of(d), d.global().dry_run));
-  d.print(j);
+  CRM_TRY_ASSIGN(auto call, open_tenant(d, o.tenant, NeedActive::no));
+  CRM_TRY_ASSIGN(auto r, in_admin_tx(d, *call.conn, [&](db::AdminTx& tx) {
+                   return tenant::update(tx, call.tenant, u, call.actor, dry_run_of(d));
+                 }));
+  d.print(json_of(r));
   return {};
 }
 

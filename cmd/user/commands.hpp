@@ -13,6 +13,7 @@ struct UserDisableOptions {
 };
 struct UserImportOptions {
   std::string file;
+  bool update_roles = false;
 };
 void register_user(CLI::App& root, Context& ctx);
 void register_user_create(CLI::App& noun, Context& ctx);

@@ -1,3 +1,4 @@
+#include "cmd/render.hpp"
 #include "cmd/support.hpp"
 #include "cmd/user/commands.hpp"
 #include "tenant/users.hpp"
@@ -19,23 +20,24 @@ void register_user_create(CLI::App& noun, Context& ctx) {
   app->add_option("--name", o->name, "Display name");
   app->add_flag("--password-stdin", o->password_stdin,
                 "Read the password from stdin (prompted on a terminal)");
-  on_run(app, ctx, o, run_user_create);
+  on_run(app, ctx, o, run_user_create, Effect::writes);
 }
 
 Result<void> run_user_create(const UserCreateOptions& o, Deps& d) {
-  CRM_TRY_ASSIGN(auto t, resolve_tenant(d, ""));
+  CRM_TRY_ASSIGN(auto call, open_tenant(d, ""));
   tenant::UserSpec u{o.email, o.name, o.role, std::nullopt};
   if (o.password_stdin) {
     CRM_TRY_ASSIGN(std::string pw, read_secret(d, "password for " + o.email));
     d.redactor().add(pw);
     u.password = pw;
   }
-  CRM_TRY_ASSIGN(auto* c, d.db());
-  CRM_TRY_ASSIGN(auto j,
-                 tenant::create_user(*c, t, tenancy_of(d), u, actor_of(d), d.global().dry_run));
-  if (!j["created"].get<bool>())
-    d.notice(o.email + " is already a " + o.role + " of '" + t.slug + "'; nothing to do");
-  d.print(j);
+  CRM_TRY_ASSIGN(auto r, in_admin_tx(d, *call.conn, [&](db::AdminTx& tx) {
+                   return tenant::create_user(tx, call.tenant, call.tenancy, u, call.actor,
+                                              dry_run_of(d));
+                 }));
+  if (!r.created)
+    d.notice(o.email + " is already a " + o.role + " of '" + call.tenant.slug + "'; nothing to do");
+  d.print(json_of(r));
   return {};
 }
 

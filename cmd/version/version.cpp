@@ -10,14 +10,14 @@ void register_version(CLI::App& root, Context& ctx) {
                    "Prints the crmctl version, the C++ standard and compiler it was built "
                    "with, and the git commit. Never reads the config or opens a connection.",
                    {"crmctl version", "crmctl version -o json"}});
-  on_run(app, ctx, opts, run_version);
+  on_run(app, ctx, opts, run_version, Effect::reads);
 }
 
 Result<void> run_version(const VersionOptions&, Deps& d) {
   nlohmann::json j = {{"version", version_string()},
                       {"git_sha", git_sha()},
                       {"build", std::string("C++20, ") + __VERSION__}};
-  if (d.global().output.empty() || d.global().output == "table")
+  if (d.format() == Format::table)
     d.io().out << "crmctl " << version_string() << " (" << git_sha() << ", " << __VERSION__
                << ")\n";
   else

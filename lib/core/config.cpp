@@ -1,11 +1,19 @@
 #include "core/config.hpp"
+#include "core/input.hpp"
+#include "core/mask.hpp"
+#include "core/text.hpp"
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
+#include <array>
 #include <filesystem>
 #include <fstream>
+#include <span>
 #include <sstream>
+#include <string_view>
 #include <sys/stat.h>
+#include <vector>
 
 namespace crm {
 namespace fs = std::filesystem;
@@ -26,24 +34,94 @@ std::optional<std::string> find_config_path(const std::string& flag_path, const 
 }
 
 namespace {
-std::string scalar(const YAML::Node& n, const char* key, const std::string& def = "") {
-  auto v = n[key];
-  return v && v.IsScalar() ? v.as<std::string>() : def;
+
+// The keys a config file may hold (shared/docs/cli.md "Config file"). Anything else is refused:
+// a typo such as `databse_url` would otherwise be ignored and the setting silently missing.
+using KeyList = std::span<const std::string_view>;
+constexpr std::array<std::string_view, 2> k_top_keys = {"default_profile", "profiles"};
+constexpr std::array<std::string_view, 9> k_profile_keys = {
+    "database_url",     "master_key", "production",     "read_only", "pool_size",
+    "webhook_base_url", "tenancy",    "migrations_dir", "providers"};
+constexpr std::array<std::string_view, 2> k_tenancy_keys = {"app_role", "guc"};
+
+std::string line_of(const YAML::Node& n) {
+  return "line " + std::to_string(n.Mark().line + 1);
 }
+
+// What a node is, for "must be a string, not a mapping".
+std::string shape_of(const YAML::Node& n) {
+  if (n.IsMap()) return "a mapping";
+  if (n.IsSequence()) return "a list";
+  if (n.IsScalar()) return "'" + n.Scalar() + "'";
+  return "empty";
+}
+
+// Refuses a key of `map` that is not in `known`, naming the file, line, key, the closest known
+// key and all of them. `where` is "at the top level" or "in profile 'p'".
+Status check_keys(const YAML::Node& map, KeyList known, const std::string& origin,
+                  const std::string& where) {
+  for (auto it = map.begin(); it != map.end(); ++it) {
+    std::string key = it->first.IsScalar() ? it->first.Scalar() : shape_of(it->first);
+    if (std::find(known.begin(), known.end(), key) != known.end()) continue;
+    std::string closest, all;
+    std::size_t best = 3; // suggest within two edits
+    for (std::string_view k : known) {
+      all += (all.empty() ? "" : ", ") + std::string(k);
+      if (auto d = edit_distance(key, k); d < best) {
+        best = d;
+        closest = k;
+      }
+    }
+    return make_error(ErrorKind::config,
+                      origin + ": " + line_of(it->first) + ": unknown key '" + key + "' " + where +
+                          (closest.empty() ? "" : " (did you mean '" + closest + "'?)") +
+                          "; known keys: " + all);
+  }
+  return {};
+}
+
+// The string at `key` (`def` when absent or empty); a mapping or a list is a config error.
+Result<std::string> string_at(const YAML::Node& n, const char* key, const std::string& origin,
+                              const std::string& where, const std::string& def = "") {
+  YAML::Node v = n[key];
+  if (!v || v.IsNull()) return def;
+  if (!v.IsScalar())
+    return make_error(ErrorKind::config, origin + ": " + line_of(v) + ": " + where + key +
+                                             " must be a string, not " + shape_of(v));
+  return v.Scalar();
+}
+
+// The boolean at `key` (`def` when absent); anything but true/false (yes/no, on/off) is refused.
+Result<bool> bool_at(const YAML::Node& n, const char* key, const std::string& origin,
+                     const std::string& where, bool def) {
+  YAML::Node v = n[key];
+  if (!v || v.IsNull()) return def;
+  bool b = def;
+  if (!v.IsScalar() || !YAML::convert<bool>::decode(v, b))
+    return make_error(ErrorKind::config, origin + ": " + line_of(v) + ": " + where + key +
+                                             " must be true or false, not " + shape_of(v));
+  return b;
+}
+
 } // namespace
 
 Result<ConfigFile> parse_config_text(const std::string& text, const std::string& origin) {
   ConfigFile cf;
   cf.path = origin;
+  // A recursive alias, a 10,000-level document or an alias bomb ends here, as a config error.
+  CRM_TRY(check_yaml_shape(text, origin, ErrorKind::config));
   try {
     YAML::Node root = YAML::Load(text);
     if (!root || root.IsNull()) return cf;
     if (!root.IsMap())
       return make_error(ErrorKind::config, origin + ": top level must be a mapping");
-    cf.default_profile = scalar(root, "default_profile");
-    if (auto profiles = root["profiles"]) {
+    CRM_TRY(check_keys(root, k_top_keys, origin, "at the top level"));
+    CRM_TRY_ASSIGN(cf.default_profile, string_at(root, "default_profile", origin, ""));
+    if (auto profiles = root["profiles"]; profiles && !profiles.IsNull()) {
       if (!profiles.IsMap())
-        return make_error(ErrorKind::config, origin + ": 'profiles' must be a mapping");
+        return make_error(ErrorKind::config, origin + ": " + line_of(profiles) +
+                                                 ": 'profiles' must be a mapping, not " +
+                                                 shape_of(profiles));
       for (auto it = profiles.begin(); it != profiles.end(); ++it) {
         Profile p;
         p.name = it->first.as<std::string>();
@@ -51,21 +129,63 @@ Result<ConfigFile> parse_config_text(const std::string& text, const std::string&
         if (!n.IsMap())
           return make_error(ErrorKind::config,
                             origin + ": profile '" + p.name + "' must be a mapping");
-        p.database_url = scalar(n, "database_url");
-        p.master_key = scalar(n, "master_key");
-        p.webhook_base_url = scalar(n, "webhook_base_url");
-        p.migrations_dir = scalar(n, "migrations_dir");
-        if (auto prod = n["production"]) p.production = prod.as<bool>();
-        if (auto t = n["tenancy"]) {
-          p.app_role = scalar(t, "app_role", p.app_role);
-          p.guc = scalar(t, "guc", p.guc);
+        const std::string in = "profile '" + p.name + "': ";
+        CRM_TRY(check_keys(n, k_profile_keys, origin, "in profile '" + p.name + "'"));
+        CRM_TRY_ASSIGN(p.database_url, string_at(n, "database_url", origin, in));
+        CRM_TRY_ASSIGN(p.master_key, string_at(n, "master_key", origin, in));
+        CRM_TRY_ASSIGN(p.webhook_base_url, string_at(n, "webhook_base_url", origin, in));
+        CRM_TRY_ASSIGN(p.migrations_dir, string_at(n, "migrations_dir", origin, in));
+        CRM_TRY_ASSIGN(p.production, bool_at(n, "production", origin, in, p.production));
+        if (auto ps = n["pool_size"]) {
+          // A migrate run needs two sessions: the coordinator and at least one worker.
+          int size = 0;
+          if (!ps.IsScalar() || !YAML::convert<int>::decode(ps, size) || size < 2 || size > 1000)
+            return make_error(ErrorKind::config, origin + ": profile '" + p.name +
+                                                     "': pool_size must be a number from 2 to "
+                                                     "1000 (line " +
+                                                     std::to_string(ps.Mark().line + 1) + ")");
+          p.pool_size = size;
         }
-        if (auto provs = n["providers"]) {
+        CRM_TRY_ASSIGN(p.read_only, bool_at(n, "read_only", origin, in, p.read_only));
+        if (auto t = n["tenancy"]; t && !t.IsNull()) {
+          if (!t.IsMap())
+            return make_error(ErrorKind::config, origin + ": " + line_of(t) + ": " + in +
+                                                     "tenancy must be a mapping, not " +
+                                                     shape_of(t));
+          CRM_TRY(check_keys(t, k_tenancy_keys, origin, "in profile '" + p.name + "' tenancy"));
+          CRM_TRY_ASSIGN(p.app_role, string_at(t, "app_role", origin, in + "tenancy.", p.app_role));
+          CRM_TRY_ASSIGN(p.guc, string_at(t, "guc", origin, in + "tenancy.", p.guc));
+          // One place decides the tenancy GUC: crm.current_org_id(), which every canonical
+          // policy calls, reads app.current_org_id. Another name would set a setting no policy
+          // reads, and every tenant scope would see nothing: refuse it rather than mismatch.
+          if (p.guc != k_tenancy_guc)
+            return make_error(ErrorKind::config,
+                              origin + ": profile '" + p.name + "': tenancy.guc '" + p.guc +
+                                  "' is not supported: crmctl's policies call "
+                                  "crm.current_org_id(), which reads " +
+                                  k_tenancy_guc + "; remove tenancy.guc or set it to " +
+                                  k_tenancy_guc);
+        }
+        if (auto provs = n["providers"]; provs && !provs.IsNull()) {
+          if (!provs.IsMap())
+            return make_error(ErrorKind::config, origin + ": " + line_of(provs) + ": " + in +
+                                                     "providers must be a mapping, not " +
+                                                     shape_of(provs));
           for (auto pi = provs.begin(); pi != provs.end(); ++pi) {
             ProviderConfig pc;
+            const std::string prov = in + "providers." + pi->first.as<std::string>();
+            if (!pi->second.IsMap())
+              return make_error(ErrorKind::config,
+                                origin + ": " + line_of(pi->second) + ": " + prov +
+                                    " must be a mapping of settings (base_url, ...), not " +
+                                    shape_of(pi->second));
             for (auto kv = pi->second.begin(); kv != pi->second.end(); ++kv) {
               auto k = kv->first.as<std::string>();
-              auto v = kv->second.as<std::string>();
+              if (!kv->second.IsScalar())
+                return make_error(ErrorKind::config,
+                                  origin + ": " + line_of(kv->second) + ": " + prov + "." + k +
+                                      " must be a string, not " + shape_of(kv->second));
+              auto v = kv->second.Scalar();
               if (k == "base_url")
                 pc.base_url = v;
               else
@@ -157,7 +277,12 @@ Result<Settings> resolve_settings(const GlobalFlags& flags, const EnvLookup& env
     s.database_url = *d;
     s.database_url_source = "env DATABASE_URL";
   } else if (!s.profile.database_url.empty()) {
-    CRM_TRY_ASSIGN(s.database_url, resolve_ref(s.profile.database_url, env));
+    // An unresolvable reference fails the commands that connect, not those that never do
+    // (config view, context, completion).
+    if (auto url = resolve_ref(s.profile.database_url, env); url)
+      s.database_url = *url;
+    else
+      s.database_url_error = url.error().message;
     s.database_url_source = "profile " + s.profile_name;
   }
   return s;
@@ -193,11 +318,10 @@ std::vector<ConfigFinding> validate_config(const ConfigFile& cf, const EnvLookup
   for (const auto& [name, p] : cf.profiles) {
     std::string where = "profiles." + name;
     check(where, "master_key", p.master_key);
-    if (!is_secret_ref(p.database_url) && p.database_url.find(':') != std::string::npos) {
-      auto scheme = p.database_url.find("://");
-      auto at = p.database_url.find('@');
-      if (scheme != std::string::npos && at != std::string::npos &&
-          p.database_url.find(':', scheme + 3) < at)
+    if (!is_secret_ref(p.database_url)) {
+      // A password in the URL (`postgresql://u:pw@h/db`, `?password=pw`) or in libpq keyword
+      // form (`host=h password='pw' user=u`): masking it changes the text.
+      if (mask_url_password(p.database_url) != p.database_url)
         out.push_back({"warning", where + ".database_url contains a literal password: use "
                                           "env:DATABASE_URL or a .pgpass file"});
     } else {

@@ -15,16 +15,21 @@ struct ProviderConfig {
   std::map<std::string, std::string> values;
 };
 
+/// The setting TenantTx writes the tenant's UUID to, and the one crm.current_org_id() reads.
+inline constexpr const char* k_tenancy_guc = "app.current_org_id";
+
 /// One profile of the config file, as written (secret references unresolved).
 struct Profile {
   std::string name;
   std::string database_url;
   std::string master_key;
-  bool production = false;
+  bool production = false; // destructive commands ask for the tenant slug, typed, at a TTY
+  bool read_only = false;  // every mutating command refuses before connecting (exit 4)
   std::string webhook_base_url;
   std::string app_role = "crm_app";
   std::string guc = "app.current_org_id";
   std::string migrations_dir;
+  int pool_size = 10; // database sessions a process keeps at most (fan-out workers + 1)
   std::map<std::string, ProviderConfig> providers;
 };
 
@@ -63,6 +68,7 @@ struct Settings {
   Profile profile;                 // the chosen profile (defaults when none)
   std::string database_url;        // resolved (may be empty: not configured)
   std::string database_url_source; // "flag --db", "env CRMCTL_DATABASE_URL", "profile local", ""
+  std::string database_url_error;  // why the profile's database_url reference did not resolve
 };
 
 /// Applies the precedence rules. An unknown --profile is a config error.

@@ -39,6 +39,55 @@ const auto* u8(std::string_view s) {
 Bytes sha256(std::string_view data) {
   return digest(EVP_sha256(), data);
 }
+// The opaque EVP_MD_CTX behind Sha256 (kept out of the header).
+struct Sha256::Ctx {
+  EVP_MD_CTX* md = nullptr;
+};
+
+Sha256::Sha256() : m_ctx(new Ctx) {
+  m_ctx->md = EVP_MD_CTX_new();
+  if (!m_ctx->md || EVP_DigestInit_ex(m_ctx->md, EVP_sha256(), nullptr) != 1) {
+    EVP_MD_CTX_free(m_ctx->md);
+    delete m_ctx;
+    throw std::runtime_error("EVP_DigestInit_ex(sha256) failed");
+  }
+}
+Sha256::~Sha256() {
+  if (m_ctx) EVP_MD_CTX_free(m_ctx->md);
+  delete m_ctx;
+}
+Sha256::Sha256(Sha256&& other) noexcept : m_ctx(other.m_ctx) {
+  other.m_ctx = nullptr;
+}
+Sha256& Sha256::operator=(Sha256&& other) noexcept {
+  if (this != &other) {
+    if (m_ctx) EVP_MD_CTX_free(m_ctx->md);
+    delete m_ctx;
+    m_ctx = other.m_ctx;
+    other.m_ctx = nullptr;
+  }
+  return *this;
+}
+void Sha256::update(std::string_view data) {
+  if (!m_ctx) throw std::logic_error("Sha256 used after move");
+  if (!data.empty() && EVP_DigestUpdate(m_ctx->md, data.data(), data.size()) != 1)
+    throw std::runtime_error("EVP_DigestUpdate failed");
+}
+Bytes Sha256::digest() const {
+  if (!m_ctx) throw std::logic_error("Sha256 used after move");
+  // Finalise a copy, so the running hash can continue.
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> copy(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (!copy || EVP_MD_CTX_copy_ex(copy.get(), m_ctx->md) != 1 ||
+      EVP_DigestFinal_ex(copy.get(), out, &len) != 1)
+    throw std::runtime_error("EVP_DigestFinal_ex failed");
+  return Bytes(reinterpret_cast<char*>(out), len);
+}
+std::string Sha256::hex_digest() const {
+  return hex(digest());
+}
+
 Bytes hmac_sha256(std::string_view key, std::string_view data) {
   return hmac(EVP_sha256(), key, data);
 }

@@ -12,6 +12,28 @@ using Bytes = std::string;
 
 /// SHA-256 digest (32 raw bytes).
 Bytes sha256(std::string_view data);
+/// Incremental SHA-256 (OpenSSL EVP): update() any number of chunks, then read the digest of
+/// everything so far (reading does not end the hash; more updates may follow). Movable.
+class Sha256 {
+public:
+  Sha256();
+  ~Sha256();
+  Sha256(Sha256&& other) noexcept;
+  Sha256& operator=(Sha256&& other) noexcept;
+  Sha256(const Sha256&) = delete;
+  Sha256& operator=(const Sha256&) = delete;
+  /// Feeds more bytes.
+  void update(std::string_view data);
+  /// Digest of all bytes fed so far (32 raw bytes).
+  Bytes digest() const;
+  /// Lower-case hex of digest().
+  std::string hex_digest() const;
+
+private:
+  struct Ctx;
+  Ctx* m_ctx;
+};
+
 /// HMAC-SHA256 (32 raw bytes).
 Bytes hmac_sha256(std::string_view key, std::string_view data);
 /// HMAC-SHA1 (20 raw bytes), as Twilio signs webhooks.

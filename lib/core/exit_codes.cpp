@@ -15,6 +15,7 @@ int exit_code_for(ErrorKind kind) {
   case ErrorKind::findings:
     return 5;
   case ErrorKind::upstream:
+  case ErrorKind::outcome_unknown:
     return 6;
   case ErrorKind::db_unavailable:
     return 7;
@@ -42,6 +43,8 @@ std::string_view kind_name(ErrorKind kind) {
     return "findings";
   case ErrorKind::upstream:
     return "upstream";
+  case ErrorKind::outcome_unknown:
+    return "outcome_unknown";
   case ErrorKind::db_unavailable:
     return "db_unavailable";
   case ErrorKind::partial:

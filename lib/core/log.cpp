@@ -6,6 +6,7 @@
 
 #include <mutex>
 #include <ostream>
+#include <string_view>
 
 namespace crm {
 namespace {
@@ -15,19 +16,29 @@ public:
   StreamSink(std::ostream& out, LogFormat fmt, std::shared_ptr<Redactor> r)
       : m_out(out), m_fmt(fmt), m_redactor(std::move(r)) {}
 
+  // Preformatted text under the same lock as log lines, so the two never interleave.
+  void write_raw(std::string_view text) {
+    std::lock_guard lock(mutex_);
+    m_out << text;
+    m_out.flush();
+  }
+
 protected:
   void sink_it_(const spdlog::details::log_msg& msg) override {
     std::string text = m_redactor->redact(std::string(msg.payload.data(), msg.payload.size()));
     auto level = spdlog::level::to_string_view(msg.level);
+    // One write per line (called under base_sink's mutex; the stream is shared with write_raw).
+    std::string line;
     if (m_fmt == LogFormat::json) {
       auto secs = std::chrono::duration_cast<std::chrono::milliseconds>(msg.time.time_since_epoch())
                       .count();
       nlohmann::json j = {
           {"ts_ms", secs}, {"level", std::string(level.data(), level.size())}, {"msg", text}};
-      m_out << j.dump() << "\n";
+      line = j.dump() + "\n";
     } else {
-      m_out << "crmctl: " << std::string(level.data(), level.size()) << ": " << text << "\n";
+      line = "crmctl: " + std::string(level.data(), level.size()) + ": " + text + "\n";
     }
+    m_out << line;
     m_out.flush();
   }
   void flush_() override { m_out.flush(); }
@@ -57,6 +68,7 @@ spdlog::level::level_enum to_spd(LogLevel l) {
 } // namespace
 
 struct Logger::Impl {
+  std::shared_ptr<StreamSink> sink;
   spdlog::logger logger;
 };
 
@@ -64,7 +76,7 @@ Logger::Logger(std::ostream& sink, LogLevel level, LogFormat format,
                std::shared_ptr<Redactor> redactor)
     : m_redactor(redactor ? std::move(redactor) : std::make_shared<Redactor>()) {
   auto s = std::make_shared<StreamSink>(sink, format, m_redactor);
-  m_impl = std::make_unique<Impl>(Impl{spdlog::logger("crmctl", s)});
+  m_impl = std::make_unique<Impl>(Impl{s, spdlog::logger("crmctl", s)});
   m_impl->logger.set_level(to_spd(level));
 }
 Logger::~Logger() = default;
@@ -80,6 +92,9 @@ void Logger::warn(const std::string& m) {
 }
 void Logger::error(const std::string& m) {
   m_impl->logger.error(m);
+}
+void Logger::write_raw(std::string_view text) {
+  m_impl->sink->write_raw(text);
 }
 
 } // namespace crm

@@ -1,10 +1,11 @@
 #include "core/money.hpp"
+#include "core/input.hpp"
 #include <algorithm>
 #include <stdexcept>
 
 namespace crm {
 namespace {
-constexpr int k_max_scale = 18;
+constexpr int k_max_scale = 18; // products are rounded back to it
 __int128 pow10(int n) {
   __int128 p = 1;
   for (int i = 0; i < n; ++i)
@@ -13,32 +14,61 @@ __int128 pow10(int n) {
 }
 } // namespace
 
-Result<Decimal> Decimal::parse(std::string_view text) {
+Result<Decimal> Decimal::parse(std::string_view text, DecimalLimits limits) {
+  auto column = [&] {
+    return "numeric(" + std::to_string(limits.integer_digits + limits.scale) + "," +
+           std::to_string(limits.scale) + ")";
+  };
+  auto not_decimal = [&] {
+    return make_error(ErrorKind::usage,
+                      "'" + excerpt(text) + "' is not a decimal amount (use digits like 13.58)");
+  };
   std::string_view s = text;
   bool neg = false;
   if (!s.empty() && (s[0] == '-' || s[0] == '+')) {
     neg = s[0] == '-';
     s.remove_prefix(1);
   }
+  auto dot = s.find('.');
+  std::string_view int_part = s.substr(0, dot);
+  std::string_view frac_part = dot == std::string_view::npos ? "" : s.substr(dot + 1);
+  if (int_part.empty() && frac_part.empty()) return not_decimal();
+  for (std::string_view part : {int_part, frac_part})
+    for (char c : part)
+      if (c < '0' || c > '9') return not_decimal();
+  while (!int_part.empty() && int_part.front() == '0')
+    int_part.remove_prefix(1);
+  // Zeros past the column's scale change nothing; any other digit there would be rounded away.
+  while (static_cast<int>(frac_part.size()) > limits.scale && frac_part.back() == '0')
+    frac_part.remove_suffix(1);
+  if (static_cast<int>(int_part.size()) > limits.integer_digits)
+    return make_error(ErrorKind::usage,
+                      "'" + excerpt(text) + "' has " + std::to_string(int_part.size()) +
+                          " digits before the decimal point: at most " +
+                          std::to_string(limits.integer_digits) + " fit (" + column() + ")");
+  if (static_cast<int>(frac_part.size()) > limits.scale)
+    return make_error(ErrorKind::usage,
+                      "'" + excerpt(text) + "' has " + std::to_string(frac_part.size()) +
+                          " decimal places: at most " + std::to_string(limits.scale) +
+                          " are kept (" + column() +
+                          "); round it yourself, it is never rounded "
+                          "silently");
   __int128 units = 0;
-  int scale = 0, digits = 0;
-  bool dot = false;
-  for (char c : s) {
-    if (c == '.' && !dot) {
-      dot = true;
-      continue;
-    }
-    if (c < '0' || c > '9' || digits > 36 || scale >= k_max_scale)
-      return make_error(ErrorKind::usage, "'" + std::string(text) +
-                                              "' is not a decimal amount (use digits like 13.58)");
-    units = units * 10 + (c - '0');
-    ++digits;
-    if (dot) ++scale;
+  for (std::string_view part : {int_part, frac_part})
+    for (char c : part)
+      units = units * 10 + (c - '0');
+  return Decimal(neg ? -units : units, static_cast<int>(frac_part.size()));
+}
+
+bool Decimal::fits(DecimalLimits limits) const {
+  __int128 u = m_units < 0 ? -m_units : m_units;
+  if (m_scale > limits.scale) {
+    __int128 drop = pow10(m_scale - limits.scale);
+    if (u % drop != 0) return false;
+    u /= drop;
   }
-  if (digits == 0)
-    return make_error(ErrorKind::usage, "'" + std::string(text) +
-                                            "' is not a decimal amount (use digits like 13.58)");
-  return Decimal(neg ? -units : units, scale);
+  int scale = std::min(m_scale, limits.scale);
+  return u / pow10(scale) < pow10(limits.integer_digits);
 }
 
 Decimal Decimal::rescaled(int scale) const {

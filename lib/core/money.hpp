@@ -7,12 +7,24 @@
 
 namespace crm {
 
+/// What a PostgreSQL numeric(precision, scale) column holds: digits before and after the point.
+struct DecimalLimits {
+  int integer_digits = 14;
+  int scale = 6;
+};
+/// numeric(20, 6): per-minute costs and rates, balances.
+inline constexpr DecimalLimits k_numeric_20_6{14, 6};
+/// numeric(20, 2): prices and amounts.
+inline constexpr DecimalLimits k_numeric_20_2{18, 2};
+
 /// Fixed-point decimal: value = units / 10^scale, scale 0..18, 128-bit units.
 class Decimal {
 public:
   Decimal() = default;
-  /// Parses "13.58", "-0.145", "7", "+2.50" (no exponent, no thousands separators).
-  static Result<Decimal> parse(std::string_view text);
+  /// Parses "13.58", "-0.145", "7", "+2.50" (no exponent, no thousands separators). A value with
+  /// more integer digits or more (non-zero) decimals than `limits` is a usage error naming the
+  /// value and the limit: never rounded, never an overflow.
+  static Result<Decimal> parse(std::string_view text, DecimalLimits limits = k_numeric_20_6);
   /// From an integer.
   static Decimal from_int(long long v) { return Decimal(v, 0); }
 
@@ -29,6 +41,9 @@ public:
   std::string to_string(int digits) const;
   /// Text with as many fraction digits as the value carries, trailing zeros trimmed.
   std::string to_string() const;
+  /// True when the value has at most `limits.integer_digits` digits before the point and at
+  /// most `limits.scale` non-zero digits after it.
+  bool fits(DecimalLimits limits) const;
   bool is_negative() const { return m_units < 0; }
   bool is_zero() const { return m_units == 0; }
 

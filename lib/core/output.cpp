@@ -1,8 +1,10 @@
 #include "core/output.hpp"
+#include "core/input.hpp"
 
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <ostream>
 
 namespace crm {
@@ -20,7 +22,59 @@ std::string cell_text(const nlohmann::json& v) {
   if (v.is_null()) return "";
   if (v.is_string()) return v.get<std::string>();
   if (v.is_boolean()) return v.get<bool>() ? "true" : "false";
-  return v.dump();
+  // Text stored before input was validated may hold invalid UTF-8: shown, never a throw.
+  return v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+namespace {
+
+std::string hex_escape(unsigned char byte) {
+  char b[8];
+  std::snprintf(b, sizeof b, "\\x%02x", byte);
+  return b;
+}
+
+std::string unicode_escape(char32_t cp) {
+  char b[12];
+  std::snprintf(b, sizeof b, "\\u%04x", static_cast<unsigned>(cp));
+  return b;
+}
+
+} // namespace
+
+std::string escape_for_terminal(std::string_view s, EscapeSet set) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size();) {
+    Utf8Char c = decode_utf8(s, i);
+    std::string_view raw = s.substr(i, c.length);
+    i += c.length;
+    if (!c.valid) {
+      if (set == EscapeSet::unicode_controls) {
+        out.append(raw);
+      } else {
+        for (char b : raw)
+          out += hex_escape(static_cast<unsigned char>(b));
+      }
+      continue;
+    }
+    char32_t cp = c.code_point;
+    if (is_unicode_control(cp)) {
+      out += unicode_escape(cp);
+    } else if (set == EscapeSet::all && (cp < 0x20 || cp == 0x7F)) {
+      if (cp == '\n')
+        out += "\\n";
+      else if (cp == '\r')
+        out += "\\r";
+      else if (cp == '\t')
+        out += "\\t";
+      else
+        out += hex_escape(static_cast<unsigned char>(cp));
+    } else {
+      out.append(raw);
+    }
+  }
+  return out;
 }
 
 std::string csv_field(const std::string& s) {
@@ -45,11 +99,17 @@ std::size_t display_width(const std::string& s) {
   return w;
 }
 
+// A key that holds anything escape_for_terminal rewrites is double-quoted, so that every such
+// character of the document sits inside a double-quoted scalar, where an escape means the same.
 void emit_yaml(YAML::Emitter& e, const nlohmann::json& v) {
   if (v.is_object()) {
     e << YAML::BeginMap;
     for (auto it = v.begin(); it != v.end(); ++it) {
-      e << YAML::Key << it.key() << YAML::Value;
+      std::string key = to_valid_utf8(it.key());
+      if (escape_for_terminal(key) != key)
+        e << YAML::Key << YAML::DoubleQuoted << key << YAML::Value;
+      else
+        e << YAML::Key << key << YAML::Value;
       emit_yaml(e, it.value());
     }
     e << YAML::EndMap;
@@ -61,7 +121,7 @@ void emit_yaml(YAML::Emitter& e, const nlohmann::json& v) {
   } else if (v.is_null()) {
     e << YAML::Null;
   } else if (v.is_string()) {
-    e << YAML::DoubleQuoted << v.get<std::string>();
+    e << YAML::DoubleQuoted << to_valid_utf8(v.get<std::string>());
   } else {
     e << cell_text(v);
   }
@@ -116,12 +176,18 @@ void render(const nlohmann::json& data, Format format, std::ostream& out,
             const RenderOptions& opts) {
   switch (format) {
   case Format::json:
-    out << data.dump(2) << "\n";
+    // Invalid UTF-8 stored in the database becomes U+FFFD instead of a throw; nlohmann escapes
+    // C0 controls, and C1 and bidi controls (only ever inside strings) become \uXXXX: the same
+    // JSON value, nothing that steers a terminal.
+    out << escape_for_terminal(data.dump(2, ' ', false, nlohmann::json::error_handler_t::replace),
+                               EscapeSet::unicode_controls)
+        << "\n";
     return;
   case Format::yaml: {
+    // yaml-cpp escapes C0 and C1 controls in double-quoted scalars; bidi controls become \uXXXX.
     YAML::Emitter e;
     emit_yaml(e, data);
-    out << e.c_str() << "\n";
+    out << escape_for_terminal(e.c_str(), EscapeSet::unicode_controls) << "\n";
     return;
   }
   case Format::csv:
@@ -145,7 +211,8 @@ void render(const nlohmann::json& data, Format format, std::ostream& out,
       for (const auto& k : keys)
         if (data.contains(k)) rows.push_back({k, cell_text(data[k])});
     } else {
-      out << cell_text(data) << "\n";
+      out << (format == Format::table ? escape_for_terminal(cell_text(data)) : cell_text(data))
+          << "\n";
       return;
     }
     if (format == Format::csv) {
@@ -162,9 +229,13 @@ void render(const nlohmann::json& data, Format format, std::ostream& out,
         out << "(none)\n";
         return;
       }
+      // The one output escaper: a stored ESC[31m or U+202E is shown as \x1b[31m or \u202e.
       std::vector<std::string> h;
       for (const auto& x : header)
-        h.push_back(upper(x));
+        h.push_back(escape_for_terminal(upper(x)));
+      for (auto& r : rows)
+        for (auto& cell : r)
+          cell = escape_for_terminal(cell);
       table(h, rows, out, opts.color);
     }
     return;

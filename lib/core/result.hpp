@@ -10,24 +10,33 @@ namespace crm {
 
 /// What went wrong, in the vocabulary of the exit codes (shared/docs/cli.md).
 enum class ErrorKind {
-  unexpected,     // 1
-  usage,          // 2
-  not_found,      // 3
-  conflict,       // 4
-  findings,       // 5
-  upstream,       // 6
-  db_unavailable, // 7
-  partial,        // 8
-  config,         // 10
-  interrupted,    // 130
+  unexpected,      // 1
+  usage,           // 2
+  not_found,       // 3
+  conflict,        // 4
+  findings,        // 5
+  upstream,        // 6: the provider failed, refused or could not be reached
+  outcome_unknown, // 6: the request was sent and no complete answer came back; it may have been
+                   //    processed, so read the provider's state before doing it again
+  db_unavailable,  // 7
+  partial,         // 8
+  config,          // 10
+  interrupted,     // 130
 };
 
-/// A failure: kind, one human sentence, optional SQLSTATE, and a context chain (outermost first).
+/// A failure: kind, one human sentence, optional SQLSTATE, a context chain (outermost first) and,
+/// for a provider's answer, its HTTP status and the provider's own error code and message.
 struct Error {
   ErrorKind kind = ErrorKind::unexpected;
   std::string message;
-  std::string sqlstate;
-  std::vector<std::string> context;
+  std::string sqlstate{};
+  std::vector<std::string> context{};
+  /// HTTP status of the provider's answer (0 when there was none).
+  int http_status = 0;
+  /// The provider's error code as text ("21452", "invalid_api_key", "invalid_grant"), or empty.
+  std::string provider_code{};
+  /// The provider's own error message, or empty.
+  std::string provider_message{};
 
   /// Adds "while doing X" context; returned by value for chaining.
   Error with_context(std::string what) && {
@@ -44,7 +53,10 @@ struct Error {
 };
 
 inline Error make_error(ErrorKind kind, std::string message) {
-  return Error{kind, std::move(message), {}, {}};
+  Error e;
+  e.kind = kind;
+  e.message = std::move(message);
+  return e;
 }
 
 /// A value or an Error.

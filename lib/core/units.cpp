@@ -25,13 +25,25 @@ Result<std::chrono::milliseconds> parse_duration(std::string_view text) {
                                             "or d, e.g. 30s or 90d");
   };
   if (!split_number(text, n, u)) return bad();
-  long long v = static_cast<long long>(n);
-  if (u == "ms") return std::chrono::milliseconds(v);
-  if (u == "s") return std::chrono::milliseconds(v * 1000);
-  if (u == "m") return std::chrono::milliseconds(v * 60'000);
-  if (u == "h") return std::chrono::milliseconds(v * 3'600'000);
-  if (u == "d") return std::chrono::milliseconds(v * 86'400'000);
-  return bad();
+  std::uint64_t per = 0;
+  if (u == "ms")
+    per = 1;
+  else if (u == "s")
+    per = 1000;
+  else if (u == "m")
+    per = 60'000;
+  else if (u == "h")
+    per = 3'600'000;
+  else if (u == "d")
+    per = 86'400'000;
+  else
+    return bad();
+  // At most 100 years: beyond that a time point wraps around (a key "born expired").
+  constexpr std::uint64_t k_max_ms = 100ULL * 366 * 86'400'000;
+  if (n > k_max_ms / per)
+    return make_error(ErrorKind::usage, "'" + std::string(text) +
+                                            "' is too long a duration: at most 100 years (36600d)");
+  return std::chrono::milliseconds(static_cast<long long>(n * per));
 }
 
 Result<std::uint64_t> parse_size(std::string_view text) {

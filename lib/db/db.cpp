@@ -67,6 +67,58 @@ template <class F> auto guarded(const std::string& target, F&& f) -> decltype(f(
   }
 }
 
+// Runs f(); a server error's full text (with its CONTEXT lines) is kept in `out` on the way out.
+template <class F> auto keep_message(std::string& out, F&& f) -> decltype(f()) {
+  try {
+    return f();
+  } catch (const pqxx::sql_error& e) {
+    out = e.what();
+    throw;
+  }
+}
+
+// What a lock timeout waited for, from the CONTEXT of its message:
+// "while updating tuple (0,5) in relation "organizations"".
+struct LockWait {
+  std::string relation;
+  std::string tuple;
+};
+LockWait lock_wait_of(const std::string& server_message) {
+  LockWait w;
+  auto rel = server_message.find("relation \"");
+  if (rel != std::string::npos) {
+    auto end = server_message.find('"', rel + 10);
+    if (end != std::string::npos) w.relation = server_message.substr(rel + 10, end - rel - 10);
+  }
+  auto tup = server_message.find("tuple (");
+  if (tup != std::string::npos) {
+    auto end = server_message.find(')', tup);
+    if (end != std::string::npos) w.tuple = server_message.substr(tup + 6, end - tup - 5);
+  }
+  return w;
+}
+
+// Sessions (other than this one) holding a lock on a relation of that name; for a row wait only
+// those that lock or write rows (RowShareLock or stronger, a transaction id assigned). Oldest
+// transaction first.
+std::vector<LockHolder> holders_of(pqxx::nontransaction& nt, const LockWait& w) {
+  auto r = nt.exec_params(
+      "SELECT a.pid, coalesce(a.application_name, '') AS app, "
+      "  date_trunc('second', now() - coalesce(a.xact_start, a.backend_start))::text AS age "
+      "FROM pg_stat_activity a WHERE a.pid <> pg_backend_pid() AND a.pid IN ("
+      "  SELECT l.pid FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
+      "  WHERE l.locktype = 'relation' AND l.granted AND c.relname = $1 "
+      "    AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+      "    AND ($2 = '' OR l.mode <> 'AccessShareLock')) "
+      "  AND ($2 = '' OR a.backend_xid IS NOT NULL) "
+      "ORDER BY a.xact_start NULLS LAST, a.pid LIMIT 3",
+      w.relation, w.tuple);
+  std::vector<LockHolder> out;
+  for (const auto& row : r)
+    out.push_back({row[0].as<int>(), row[1].c_str(), row[2].c_str()});
+  return out;
+}
+
 Rows to_rows(const pqxx::result& r) {
   Rows out;
   out.affected = static_cast<long long>(r.affected_rows());
@@ -143,6 +195,11 @@ std::string describe_target(const std::string& url) {
 
 struct Connection::Impl {
   std::unique_ptr<pqxx::connection> conn;
+  /// The session; an offline Connection (fakes) has none and fails like a lost connection.
+  pqxx::connection& live() {
+    if (!conn) throw pqxx::broken_connection("not connected (offline session)");
+    return *conn;
+  }
 };
 
 Result<std::unique_ptr<Connection>> Connection::open(const std::string& url,
@@ -178,30 +235,70 @@ Connection::~Connection() = default;
 
 Result<Rows> Connection::exec(const std::string& sql, const Params& params) {
   return guarded(m_target, [&]() -> Result<Rows> {
-    pqxx::nontransaction nt(*m_impl->conn);
+    pqxx::nontransaction nt(m_impl->live());
     return to_rows(run(nt, sql, params));
   });
 }
 
 Result<void> Connection::exec_script(const std::string& sql) {
   return guarded(m_target, [&]() -> Result<void> {
-    pqxx::nontransaction nt(*m_impl->conn);
+    pqxx::nontransaction nt(m_impl->live());
     nt.exec(sql);
     return {};
   });
 }
 
 int Connection::backend_pid() const {
-  return m_impl->conn->backendpid();
+  return m_impl->conn ? m_impl->conn->backendpid() : 0;
 }
 
-Result<std::unique_ptr<AdminTx>> Connection::admin() {
-  return guarded(m_target, [&]() -> Result<std::unique_ptr<AdminTx>> {
-    return std::make_unique<AdminTx>(*this);
-  });
+// ---- pool support (is_usable, offline) ------------------------------------------------------
+
+bool Connection::is_usable() const {
+  // libpq's own status: CONNECTION_BAD after the server closed the session or a send failed.
+  return m_impl && m_impl->conn && m_impl->conn->is_open();
 }
 
-Result<std::unique_ptr<TenantTx>> Connection::tenant(const TenantScope& scope) {
+std::unique_ptr<Connection> Connection::offline(const std::string& target) {
+  std::unique_ptr<Connection> c(new Connection());
+  c->m_target = target;
+  c->m_impl = std::make_unique<Impl>();
+  return c;
+}
+
+namespace {
+// SET TRANSACTION for a non-default mode; "" for READ COMMITTED READ WRITE (nothing to send).
+std::string set_transaction_sql(TxMode mode) {
+  if (mode.isolation == TxIsolation::read_committed && mode.access == TxAccess::read_write)
+    return "";
+  std::string level = mode.isolation == TxIsolation::serializable      ? "SERIALIZABLE"
+                      : mode.isolation == TxIsolation::repeatable_read ? "REPEATABLE READ"
+                                                                       : "READ COMMITTED";
+  return "SET TRANSACTION ISOLATION LEVEL " + level +
+         (mode.access == TxAccess::read_only ? " READ ONLY" : " READ WRITE");
+}
+
+// What a transaction runs right after BEGIN: SET TRANSACTION (first, before any snapshot) and its
+// lock_timeout, in one round trip. Neither statement takes a snapshot.
+std::string begin_sql(TxMode mode) {
+  std::string sql = set_transaction_sql(mode);
+  if (mode.lock_timeout.count() > 0)
+    sql += (sql.empty() ? "" : "; ") + std::string("SET LOCAL lock_timeout = '") +
+           std::to_string(mode.lock_timeout.count()) + "ms'";
+  return sql;
+}
+} // namespace
+
+Result<std::unique_ptr<AdminTx>> Connection::admin(TxMode mode) {
+  CRM_TRY_ASSIGN(auto tx, guarded(m_target, [&]() -> Result<std::unique_ptr<AdminTx>> {
+                   return std::make_unique<AdminTx>(*this);
+                 }));
+  // Must be the transaction's first statement: the snapshot is taken by the first query.
+  if (auto sql = begin_sql(mode); !sql.empty()) CRM_TRY(tx->exec_script(sql));
+  return tx;
+}
+
+Result<std::unique_ptr<TenantTx>> Connection::tenant(const TenantScope& scope, TxMode mode) {
   if (scope.org_id.empty())
     return make_error(ErrorKind::unexpected, "tenant transaction without an org id");
   std::unique_ptr<TenantTx> tx;
@@ -210,6 +307,7 @@ Result<std::unique_ptr<TenantTx>> Connection::tenant(const TenantScope& scope) {
     return {};
   });
   if (!r) return std::move(r).error();
+  if (auto sql = begin_sql(mode); !sql.empty()) CRM_TRY(tx->exec_script(sql));
   CRM_TRY(enter_tenant(*tx, scope));
   return tx;
 }
@@ -233,49 +331,124 @@ Result<void> leave_tenant(Tx& tx, const TenantScope& scope) {
 
 // ---- Tx -----------------------------------------------------------------------------------
 
+// An owning Tx holds the pqxx transaction; a borrowed one (db::scoped) reaches its parent's.
 struct Tx::Impl {
-  std::unique_ptr<pqxx::work> work;
+  std::unique_ptr<pqxx::work> own;
+  Tx* parent = nullptr;
+  bool left = false; // a borrowed scope that was left
+  /// The live transaction, or nullptr once finished.
+  pqxx::work* work() const {
+    if (!parent) return own.get();
+    return left ? nullptr : parent->m_impl->work();
+  }
 };
 
 Tx::Tx(Connection& c) : m_conn(c), m_impl(std::make_unique<Impl>()) {
-  m_impl->work = std::make_unique<pqxx::work>(*c.m_impl->conn);
+  m_impl->own = std::make_unique<pqxx::work>(c.m_impl->live());
+}
+
+Tx::Tx(Tx& parent) : m_conn(parent.m_conn), m_impl(std::make_unique<Impl>()) {
+  m_impl->parent = &parent;
 }
 
 Tx::~Tx() {
   rollback();
 }
 
+bool Tx::active() const {
+  return m_impl && m_impl->work() != nullptr;
+}
+
 Result<Rows> Tx::exec(const std::string& sql, const Params& params) {
-  if (!m_impl->work) return make_error(ErrorKind::unexpected, "transaction already finished");
-  return guarded(m_conn.target(),
-                 [&]() -> Result<Rows> { return to_rows(run(*m_impl->work, sql, params)); });
+  pqxx::work* w = m_impl->work();
+  if (!w) return make_error(ErrorKind::unexpected, "transaction already finished");
+  std::string server_message;
+  auto r = guarded(m_conn.target(), [&]() -> Result<Rows> {
+    return keep_message(server_message, [&] { return to_rows(run(*w, sql, params)); });
+  });
+  if (!r && r.error().sqlstate == "55P03")
+    return lock_timeout_error(std::move(r).error(), server_message);
+  return r;
 }
 
 Result<void> Tx::exec_script(const std::string& sql) {
-  if (!m_impl->work) return make_error(ErrorKind::unexpected, "transaction already finished");
-  return guarded(m_conn.target(), [&]() -> Result<void> {
-    m_impl->work->exec(sql);
+  pqxx::work* w = m_impl->work();
+  if (!w) return make_error(ErrorKind::unexpected, "transaction already finished");
+  std::string server_message;
+  auto r = guarded(m_conn.target(), [&]() -> Result<void> {
+    keep_message(server_message, [&] { return w->exec(sql); });
     return {};
   });
+  if (!r && r.error().sqlstate == "55P03")
+    return lock_timeout_error(std::move(r).error(), server_message);
+  return r;
+}
+
+Error Tx::lock_timeout_error(Error e, const std::string& server_message) {
+  // The transaction is aborted anyway (no savepoints): end it, so the session can look around.
+  Tx* root = this;
+  while (root->m_impl->parent)
+    root = root->m_impl->parent;
+  root->rollback();
+  LockWait wait = lock_wait_of(server_message);
+  std::string what = wait.relation.empty()
+                         ? std::string("a lock")
+                         : "a lock on " + wait.relation +
+                               (wait.tuple.empty() ? std::string() : " (row " + wait.tuple + ")");
+  std::vector<LockHolder> holders;
+  if (!wait.relation.empty()) {
+    auto h = guarded(m_conn.target(), [&]() -> Result<std::vector<LockHolder>> {
+      pqxx::nontransaction nt(m_conn.m_impl->live());
+      return holders_of(nt, wait);
+    });
+    if (h) holders = std::move(h).value();
+  }
+  std::string who;
+  for (const auto& h : holders)
+    who += (who.empty() ? "" : "; ") + std::string("pid ") + std::to_string(h.pid) + " (" +
+           (h.application_name.empty() ? "unknown application" : h.application_name) +
+           ", transaction open for " + h.age + ")";
+  e.message = "lock timeout: gave up waiting for " + what +
+              (who.empty() ? std::string(", held by another transaction") : ", held by " + who) +
+              ": retry when that transaction has finished";
+  e.kind = ErrorKind::conflict;
+  return e;
 }
 
 Result<void> Tx::commit() {
-  if (!m_impl->work) return make_error(ErrorKind::unexpected, "transaction already finished");
+  if (m_impl->parent)
+    return make_error(ErrorKind::unexpected,
+                      "a tenant scope inside another transaction commits with its parent");
+  if (!m_impl->own) return make_error(ErrorKind::unexpected, "transaction already finished");
   auto r = guarded(m_conn.target(), [&]() -> Result<void> {
-    m_impl->work->commit();
+    m_impl->own->commit();
     return {};
   });
-  m_impl->work.reset();
+  m_impl->own.reset();
   return r;
 }
 
 void Tx::rollback() {
-  if (!m_impl || !m_impl->work) return;
+  if (!m_impl || !m_impl->own) return;
   try {
-    m_impl->work->abort();
+    m_impl->own->abort();
   } catch (...) {
   }
-  m_impl->work.reset();
+  m_impl->own.reset();
+}
+
+TenantTx::~TenantTx() {
+  if (m_borrowed && active()) (void)leave_tenant(*this, m_scope);
+  if (m_impl) m_impl->left = true;
+}
+
+Result<std::unique_ptr<TenantTx>> scoped(Tx& parent, const TenantScope& scope) {
+  if (scope.org_id.empty())
+    return make_error(ErrorKind::unexpected, "tenant scope without an org id");
+  if (!parent.active()) return make_error(ErrorKind::unexpected, "transaction already finished");
+  std::unique_ptr<TenantTx> tx(new TenantTx(parent, scope));
+  CRM_TRY(enter_tenant(*tx, scope));
+  return tx;
 }
 
 // ---- advisory locks -----------------------------------------------------------------------

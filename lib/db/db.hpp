@@ -41,6 +41,8 @@ std::string describe_target(const std::string& url);
 class Connection;
 
 /// A transaction: BEGIN on creation, ROLLBACK on destruction unless committed.
+/// Domain functions take the transaction they run in (`Tx&` for admin work, `TenantTx&` for
+/// tenant tables), so a command can commit several domain operations atomically.
 class Tx {
 public:
   virtual ~Tx();
@@ -55,8 +57,16 @@ public:
   /// Rolls back now (also what destruction does).
   void rollback();
 
+  /// True until commit or rollback.
+  bool active() const;
+
 protected:
   explicit Tx(Connection& c);
+  /// A view that runs inside `parent`'s transaction (see db::scoped()).
+  explicit Tx(Tx& parent);
+  /// A 55P03 (lock timeout) from `server_message` (the full text, CONTEXT included): rolls the
+  /// transaction back and names the sessions holding a lock on the relation it waited for.
+  Error lock_timeout_error(Error e, const std::string& server_message);
   Connection& m_conn;
   struct Impl;
   std::unique_ptr<Impl> m_impl;
@@ -82,16 +92,47 @@ struct TenantScope {
 };
 
 /// A tenant-scoped transaction: SET LOCAL ROLE to the application role (subject to RLS),
-/// set_config(guc, org_id, true), and search_path for schema tenants.
+/// set_config(guc, org_id, true), and search_path for schema tenants. Either its own transaction
+/// (Connection::tenant) or a scope borrowed inside an enclosing transaction (db::scoped), which
+/// leaves the scope again when destroyed and commits only with its parent.
 class TenantTx final : public Tx {
 public:
   const std::string& org_id() const { return m_scope.org_id; }
   const TenantScope& scope() const { return m_scope; }
+  /// True for a scope borrowed from an enclosing transaction.
+  bool borrowed() const { return m_borrowed; }
+  ~TenantTx() override;
 
 private:
   TenantTx(Connection& c, TenantScope scope) : Tx(c), m_scope(std::move(scope)) {}
+  TenantTx(Tx& parent, TenantScope scope)
+      : Tx(parent), m_scope(std::move(scope)), m_borrowed(true) {}
   TenantScope m_scope;
+  bool m_borrowed = false;
   friend class Connection;
+  friend Result<std::unique_ptr<TenantTx>> scoped(Tx& parent, const TenantScope& scope);
+};
+
+/// Switches an open transaction into a tenant's scope for the lifetime of the returned TenantTx
+/// (which must not outlive `parent`): provisioning writes global rows and then the tenant's rows
+/// under RLS, all in one transaction. Committing the view is an error; commit the parent.
+Result<std::unique_ptr<TenantTx>> scoped(Tx& parent, const TenantScope& scope);
+
+/// Isolation level of a transaction (PostgreSQL's three distinct levels).
+enum class TxIsolation { read_committed, repeatable_read, serializable };
+/// Whether a transaction may write.
+enum class TxAccess { read_write, read_only };
+/// How long a transaction crmctl opens waits for a row or table lock before giving up.
+inline constexpr std::chrono::milliseconds k_default_lock_timeout{5000};
+/// How Connection::admin / Connection::tenant open their transaction. The default is the server's
+/// READ COMMITTED READ WRITE; `{TxIsolation::repeatable_read, TxAccess::read_only}` gives one
+/// consistent snapshot for every statement (exports, reports). Every transaction gets SET LOCAL
+/// lock_timeout (0 leaves the server's setting): a lock wait never hangs, and its 55P03 comes back
+/// as ErrorKind::conflict naming the session that held the lock, where PostgreSQL can tell.
+struct TxMode {
+  TxIsolation isolation = TxIsolation::read_committed;
+  TxAccess access = TxAccess::read_write;
+  std::chrono::milliseconds lock_timeout = k_default_lock_timeout;
 };
 
 /// One database session.
@@ -105,14 +146,20 @@ public:
   Result<Rows> exec(const std::string& sql, const Params& params = {});
   /// Autocommit script of several statements (e.g. CREATE INDEX CONCURRENTLY).
   Result<void> exec_script(const std::string& sql);
-  /// Starts an admin transaction.
-  Result<std::unique_ptr<AdminTx>> admin();
-  /// Starts a tenant transaction for `scope`.
-  Result<std::unique_ptr<TenantTx>> tenant(const TenantScope& scope);
+  /// Starts an admin transaction (SET TRANSACTION per `mode` before anything else runs).
+  Result<std::unique_ptr<AdminTx>> admin(TxMode mode = {});
+  /// Starts a tenant transaction for `scope` (SET TRANSACTION per `mode`, then the scope).
+  Result<std::unique_ptr<TenantTx>> tenant(const TenantScope& scope, TxMode mode = {});
   /// Server backend pid of this session.
   int backend_pid() const;
   /// "host:port" of the server (for messages).
   const std::string& target() const { return m_target; }
+  /// False once libpq knows the session is gone (server closed it, a send failed); a session the
+  /// server dropped silently still reads true until a statement fails (pools check with SELECT 1).
+  bool is_usable() const;
+  /// A Connection that never connects (fake connection sources in tests): every statement fails
+  /// with db_unavailable, is_usable() is false.
+  static std::unique_ptr<Connection> offline(const std::string& target);
 
 private:
   Connection() = default;

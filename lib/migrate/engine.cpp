@@ -1,5 +1,7 @@
 // Applying migrations: state, locks, fan-out.
 #include "core/ids.hpp"
+#include "core/input.hpp"
+#include "core/text.hpp"
 #include "db/audit.hpp"
 #include "migrate/migrate.hpp"
 
@@ -234,12 +236,14 @@ SchemaOutcome run_schema(db::Connection& c, const std::string& schema,
   if (!applied) {
     o.failed = true;
     o.error = applied.error().message;
+    o.kind = applied.error().kind;
     return o;
   }
   auto todo = pending(files, *applied, schema, opts);
   if (!todo) {
     o.failed = true;
     o.error = todo.error().message;
+    o.kind = todo.error().kind;
     return o;
   }
   for (const Migration* m : *todo) {
@@ -257,6 +261,7 @@ SchemaOutcome run_schema(db::Connection& c, const std::string& schema,
       o.failed_version = m->version;
       o.error = r.error().full_message();
       o.sqlstate = r.error().sqlstate;
+      o.kind = r.error().kind;
       (void)record_failure(c, schema, *m, run_id, r.error());
       break;
     }
@@ -268,8 +273,11 @@ SchemaOutcome run_schema(db::Connection& c, const std::string& schema,
 
 Result<void> start_run(db::Connection& c, const std::string& run_id, const std::string& command,
                        const RunOptions& opts) {
-  return c.exec("INSERT INTO crm.migration_runs (run_id, command, actor, status, args) "
-                "VALUES ($1::uuid, $2, $3, 'running', $4::jsonb)",
+  // The session's pid and start time tell a later run whether this one is still alive.
+  return c.exec("INSERT INTO crm.migration_runs (run_id, command, actor, status, args, "
+                "  backend_pid, backend_start) "
+                "VALUES ($1::uuid, $2, $3, 'running', $4::jsonb, pg_backend_pid(), "
+                "  (SELECT backend_start FROM pg_stat_activity WHERE pid = pg_backend_pid()))",
                 {run_id, command, opts.actor,
                  std::string("{\"to\":\"") + opts.to_version +
                      "\",\"jobs\":" + std::to_string(opts.jobs) + "}"})
@@ -282,21 +290,106 @@ void finish_run(db::Connection& c, const std::string& run_id, const RunReport& r
   (void)c.exec("UPDATE crm.migration_runs SET finished_at = now(), status = $2, applied = $3::int, "
                "failed = $4::int WHERE run_id = $1::uuid",
                {run_id,
-                rep.interrupted      ? "interrupted"
-                : rep.failed_count() ? "partial"
-                                     : "ok",
+                rep.interrupted            ? "interrupted"
+                : !rep.unavailable.empty() ? "unavailable"
+                : rep.failed_count()       ? "partial"
+                                           : "ok",
                 std::to_string(rep.applied_count()), std::to_string(rep.failed_count())});
 }
 
-bool selected(const Target& t, const std::vector<std::string>& wanted,
-              const std::map<std::string, std::string>& slug_of) {
-  if (wanted.empty()) return true;
-  for (const auto& w : wanted) {
-    if (w == t.schema || (!t.org_id.empty() && w == t.org_id)) return true;
-    auto it = slug_of.find(t.org_id);
-    if (it != slug_of.end() && it->second == w) return true;
+// Runs left 'running' by a session that is gone (killed, crashed, lost its connection) become
+// 'abandoned'. Called under the coordinator lock, which every live run holds: a 'running' row
+// whose session still exists would be a bug, but it is left alone all the same.
+Result<std::vector<std::string>> close_abandoned_runs(db::Connection& c) {
+  CRM_TRY_ASSIGN(
+      auto r, c.exec("UPDATE crm.migration_runs r SET status = 'abandoned', finished_at = now() "
+                     "WHERE r.status = 'running' AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a "
+                     "  WHERE a.pid = r.backend_pid AND a.backend_start = r.backend_start) "
+                     "RETURNING r.run_id::text AS run_id"));
+  std::vector<std::string> ids;
+  for (std::size_t i = 0; i < r.size(); ++i)
+    ids.push_back(r.get(i, "run_id"));
+  return ids;
+}
+
+// A session-level advisory lock held on a pooled connection: released when the scope ends, and
+// the connection closed instead of pooled if the release fails (nobody may inherit the lock).
+class HeldLock {
+public:
+  HeldLock(db::Lease& lease, db::LockKey key) : m_lease(lease), m_key(std::move(key)) {}
+  HeldLock(const HeldLock&) = delete;
+  HeldLock& operator=(const HeldLock&) = delete;
+  ~HeldLock() {
+    if (m_held && m_lease && !db::release_lock(*m_lease, m_key)) m_lease.discard();
   }
-  return false;
+  Result<void> acquire(std::chrono::milliseconds wait, Clock& clock) {
+    CRM_TRY(db::acquire_lock(*m_lease, m_key, wait, clock));
+    m_held = true;
+    return {};
+  }
+
+private:
+  db::Lease& m_lease;
+  db::LockKey m_key;
+  bool m_held = false;
+};
+
+db::ItemOutcome item_outcome(const SchemaOutcome& o, const std::string& done_detail) {
+  if (!o.failed) return db::ItemOutcome::ok(done_detail);
+  return {o.kind == ErrorKind::db_unavailable ? db::ItemStatus::unavailable
+                                              : db::ItemStatus::failed,
+          o.error, db::LeaseHealth::errored};
+}
+
+// The fan-out result folded into the run report.
+void absorb(RunReport& rep, const db::FanOutReport& fo, const std::atomic<bool>& stop) {
+  for (const auto& t : fo.not_attempted)
+    rep.not_attempted.push_back(t.id);
+  rep.unavailable = fo.unavailable;
+  // A source that could not give a single worker connection leaves no SchemaOutcome behind.
+  if (!fo.unavailable.empty() && fo.results.empty())
+    rep.schemas.push_back(
+        {"(worker)", {}, true, "", fo.unavailable, "", 0, ErrorKind::db_unavailable});
+  rep.interrupted = stop.load() && !fo.not_attempted.empty();
+}
+
+// The tenant schemas `wanted` (--tenants) names: each entry is a schema name ("public" or
+// "org_<hex>") or a tenant's id or slug (a row tenant lives in public). Every unknown entry is a
+// usage error naming them all, before anything is applied; an empty list means every schema.
+Result<std::set<std::string>> resolve_selection(db::Connection& c,
+                                                const std::vector<std::string>& wanted) {
+  std::set<std::string> schemas;
+  if (wanted.empty()) return schemas;
+  std::map<std::string, std::string> schema_of = {{"public", "public"}};
+  CRM_TRY_ASSIGN(auto e, c.exec("SELECT to_regclass('public.organizations') IS NOT NULL AS e"));
+  if (e.get(0, "e") == "t") {
+    CRM_TRY_ASSIGN(auto r, c.exec("SELECT id::text AS id, slug, coalesce(schema_name, '') AS "
+                                  "schema_name FROM public.organizations "
+                                  "WHERE status <> 'deleted'"));
+    for (std::size_t i = 0; i < r.size(); ++i) {
+      std::string schema = r.get(i, "schema_name").empty() ? "public" : r.get(i, "schema_name");
+      schema_of[r.get(i, "id")] = schema;
+      schema_of[r.get(i, "slug")] = schema;
+      schema_of[schema] = schema;
+    }
+  }
+  std::vector<std::string> unknown;
+  for (const auto& w : wanted) {
+    auto it = schema_of.find(w);
+    if (it == schema_of.end())
+      unknown.push_back("'" + excerpt(w) + "'");
+    else
+      schemas.insert(it->second);
+  }
+  if (!unknown.empty())
+    return make_error(
+        ErrorKind::usage,
+        "--tenants names " +
+            std::string(unknown.size() == 1 ? "an unknown tenant " : "unknown tenants ") +
+            join(unknown) +
+            ": give tenant slugs, ids or schema names (see `crmctl tenant list`); "
+            "nothing was applied");
+  return schemas;
 }
 
 } // namespace
@@ -349,6 +442,8 @@ CREATE TABLE IF NOT EXISTS crm.schema_migrations (
   statements_done int NOT NULL DEFAULT 0,
   PRIMARY KEY (schema_name, track, version)
 );
+ALTER TABLE crm.migration_runs ADD COLUMN IF NOT EXISTS backend_pid int,
+  ADD COLUMN IF NOT EXISTS backend_start timestamptz;
 )SQL");
 }
 
@@ -364,20 +459,21 @@ Result<std::vector<Target>> tenant_targets(db::Connection& c) {
   return out;
 }
 
-Result<RunReport> up(const MigrationSet& set, const RunOptions& opts, ConnectionFactory connect,
+Result<RunReport> up(const MigrationSet& set, const RunOptions& opts, db::ConnectionSource& source,
                      Clock& clock, const EventSink& events, const std::atomic<bool>& stop) {
   RunReport rep;
   rep.run_id = uuid_v4();
-  CRM_TRY_ASSIGN(auto coord, connect());
+  CRM_TRY_ASSIGN(db::Lease coord, source.acquire());
+  // --tenants is resolved before anything is taken or applied.
+  CRM_TRY_ASSIGN(auto wanted_schemas, resolve_selection(*coord, opts.tenants));
+  HeldLock coordinator(coord, coordinator_key());
   RunReport* dry = opts.dry_run ? &rep : nullptr;
   if (!opts.dry_run) {
-    CRM_TRY(db::acquire_lock(*coord, coordinator_key(), opts.lock_timeout, clock));
+    CRM_TRY(coordinator.acquire(opts.lock_timeout, clock));
     CRM_TRY(ensure_state_tables(*coord));
+    CRM_TRY_ASSIGN(rep.abandoned_runs, close_abandoned_runs(*coord));
     CRM_TRY(start_run(*coord, rep.run_id, "up", opts));
   }
-  auto emit = [&](Event e) {
-    if (events) events(e);
-  };
 
   // 1. Global track, then the tenant track on public (row-mode tenants), under the coordinator
   // lock.
@@ -386,117 +482,59 @@ Result<RunReport> up(const MigrationSet& set, const RunOptions& opts, Connection
   g.schema = "global";
   rep.schemas.push_back(g);
   if (g.failed) {
+    if (g.kind == ErrorKind::db_unavailable) rep.unavailable = g.error;
     if (!opts.dry_run) finish_run(*coord, rep.run_id, rep);
     return rep;
   }
   CRM_TRY_ASSIGN(auto targets, tenant_targets(*coord));
-  std::map<std::string, std::string> slug_of;
-  if (!opts.tenants.empty()) {
-    if (auto r = coord->exec("SELECT id::text AS id, slug FROM public.organizations"); r)
-      for (std::size_t i = 0; i < r->size(); ++i)
-        slug_of[r->get(i, "id")] = r->get(i, "slug");
-  }
-  std::vector<Target> chosen;
+  std::vector<db::FanOutTarget> chosen;
   for (const auto& t : targets)
-    if (selected(t, opts.tenants, slug_of)) chosen.push_back(t);
+    if (opts.tenants.empty() || wanted_schemas.count(t.schema)) chosen.push_back({t.schema, ""});
   if (!opts.tenants.empty() && chosen.empty())
     return make_error(ErrorKind::not_found, "none of the tenants given to --tenants exists");
 
-  std::size_t total = chosen.size(), done = 0, failed = 0, running = 0;
-  emit({"run_start", "", 0, 0, 0, total, rep.run_id});
-  std::mutex mu;
-  std::atomic<bool> halt{false};
-  std::size_t next = 0;
+  // 2. public (row tenants) and the canaries first, then the rest. Public alone is a barrier that
+  // stops the run only under --on-error stop; a failed canary always stops it.
+  db::FanOutOptions fo;
+  fo.jobs = opts.dry_run ? 1 : static_cast<std::size_t>(std::max(1, opts.jobs));
+  fo.canary = 1 + static_cast<std::size_t>(std::max(0, opts.canary));
+  fo.on_error = opts.stop_on_error ? db::OnError::stop : db::OnError::keep_going;
+  fo.after_canary_failure = opts.canary > 0 ? db::OnError::stop : fo.on_error;
+  fo.bound = opts.dry_run ? db::JobsBound::as_given : db::JobsBound::free_connections;
+  fo.run_id = rep.run_id;
+  fo.clock = &clock;
+  fo.metrics = opts.metrics;
+  fo.run_name = "migrate_up";
 
-  int jobs = std::max(1, opts.jobs);
-  if (!opts.dry_run) {
-    if (auto r = coord->exec("SELECT current_setting('max_connections')::int - "
-                             "(SELECT count(*) FROM pg_stat_activity)::int AS free");
-        r) {
-      int free_conns = std::stoi(r->get(0, "free")) - 3;
-      jobs = std::max(1, std::min(jobs, free_conns));
-    }
-  }
-
-  auto process = [&](db::Connection& c, const Target& t) {
+  std::mutex mu; // guards rep.schemas and rep.plan while workers run
+  auto work = [&](db::Connection& c, const db::FanOutTarget& t) -> db::ItemOutcome {
     SchemaOutcome o;
-    if (!opts.dry_run) {
-      if (auto l = db::acquire_lock(c, schema_key(t.schema), opts.lock_timeout, clock); !l) {
-        o.schema = t.schema;
-        o.failed = true;
-        o.error = l.error().message;
-        return o;
+    if (dry) {
+      std::lock_guard lock(mu);
+      o = run_schema(c, t.id, set.tenant, Track::tenant, opts, rep.run_id, clock, dry);
+    } else if (auto l = db::acquire_lock(c, schema_key(t.id), opts.lock_timeout, clock); !l) {
+      o.schema = t.id;
+      o.failed = true;
+      o.error = l.error().message;
+      o.kind = l.error().kind;
+    } else {
+      o = run_schema(c, t.id, set.tenant, Track::tenant, opts, rep.run_id, clock, nullptr);
+      if (auto r = db::release_lock(c, schema_key(t.id)); !r && !o.failed) {
+        o.failed = true; // applied, but the session may still hold the lock: report, reset it
+        o.error = "applied, but releasing the schema lock failed: " + r.error().message;
+        o.kind = r.error().kind;
       }
     }
-    o = run_schema(c, t.schema, set.tenant, Track::tenant, opts, rep.run_id, clock, nullptr);
-    if (!opts.dry_run) (void)db::release_lock(c, schema_key(t.schema));
-    return o;
+    auto outcome = item_outcome(o, std::to_string(o.applied.size()) + " applied");
+    std::lock_guard lock(mu);
+    rep.schemas.push_back(std::move(o));
+    return outcome;
   };
+  auto result = db::fan_out(chosen, fo, source, stop, events, work);
+  absorb(rep, result, stop);
 
-  auto run_range = [&](std::size_t end_index) {
-    auto worker = [&](db::Connection* own) {
-      std::unique_ptr<db::Connection> conn;
-      if (!own) {
-        auto c = connect();
-        if (!c) {
-          std::lock_guard lk(mu);
-          halt = true;
-          rep.schemas.push_back({"(worker)", {}, true, "", c.error().message, "", 0});
-          return;
-        }
-        conn = std::move(c).value();
-        own = conn.get();
-      }
-      for (;;) {
-        Target t;
-        {
-          std::lock_guard lk(mu);
-          if (halt || stop || next >= end_index) return;
-          t = chosen[next++];
-          ++running;
-          emit({"schema_start", t.schema, done, failed, running, total, ""});
-        }
-        SchemaOutcome o;
-        if (dry) {
-          std::lock_guard lk(mu);
-          o = run_schema(*own, t.schema, set.tenant, Track::tenant, opts, rep.run_id, clock, dry);
-        } else {
-          o = process(*own, t);
-        }
-        std::lock_guard lk(mu);
-        --running;
-        if (o.failed) {
-          ++failed;
-          if (opts.stop_on_error) halt = true;
-        } else {
-          ++done;
-        }
-        emit({o.failed ? "schema_failed" : "schema_done", t.schema, done, failed, running, total,
-              o.failed ? o.error : std::to_string(o.applied.size()) + " applied"});
-        rep.schemas.push_back(std::move(o));
-      }
-    };
-    int n = dry ? 1 : std::min<int>(jobs, static_cast<int>(end_index - next));
-    if (n <= 1) {
-      worker(coord.get());
-      return;
-    }
-    std::vector<std::thread> threads;
-    for (int i = 0; i < n; ++i)
-      threads.emplace_back(worker, nullptr);
-    for (auto& t : threads)
-      t.join();
-  };
-
-  // 2. public (row tenants) and canaries first, then the rest.
-  std::size_t first = std::min(total, static_cast<std::size_t>(1 + std::max(0, opts.canary)));
-  run_range(first);
-  if (!(failed > 0 && (opts.canary > 0 || opts.stop_on_error))) run_range(total);
-  rep.interrupted = stop.load() && next < total;
-  emit({"run_done", "", done, failed, running, total, rep.run_id});
   if (!opts.dry_run) {
     finish_run(*coord, rep.run_id, rep);
-    (void)db::release_lock(*coord, coordinator_key());
   } else {
     std::set<std::string> seen;
     for (const auto* list : {&set.global, &set.tenant})
@@ -510,33 +548,97 @@ Result<RunReport> up(const MigrationSet& set, const RunOptions& opts, Connection
   return rep;
 }
 
+Result<RunReport> up(const MigrationSet& set, const RunOptions& opts, ConnectionFactory connect,
+                     Clock& clock, const EventSink& events, const std::atomic<bool>& stop) {
+  db::FactorySource source(std::move(connect));
+  return up(set, opts, source, clock, events, stop);
+}
+
+namespace {
+
+// Before `down --to V` reverts anything: every applied version newer than V in the target schemas
+// has a file with a down part. The error names each file (or missing file) and its schemas.
+Result<void> check_down_parts(db::Connection& c, const std::vector<Migration>& files, Track track,
+                              const std::vector<db::FanOutTarget>& targets,
+                              const RunOptions& opts) {
+  std::set<std::string> schemas;
+  for (const auto& t : targets)
+    schemas.insert(track == Track::global ? std::string("public") : t.id);
+  CRM_TRY_ASSIGN(auto r, c.exec("SELECT schema_name, version FROM crm.schema_migrations "
+                                "WHERE track = $1 AND status = 'applied' AND version > $2 "
+                                "AND version NOT LIKE 'R\\_\\_%' ORDER BY version, schema_name",
+                                {track_name(track), opts.to_version}));
+  std::map<std::string, std::vector<std::string>> blocked; // file -> schemas
+  for (std::size_t i = 0; i < r.size(); ++i) {
+    std::string schema = r.get(i, "schema_name"), v = r.get(i, "version");
+    if (!schemas.count(schema)) continue;
+    auto it = std::find_if(files.begin(), files.end(),
+                           [&](const Migration& m) { return m.version == v; });
+    if (it != files.end() && !it->down_sql.empty()) continue;
+    std::string file = it == files.end()
+                           ? std::string(track_name(track)) + "/" + v + "_*.sql (file missing)"
+                           : base(it->file);
+    blocked[file].push_back(track == Track::global ? std::string("global") : schema);
+  }
+  if (blocked.empty()) return {};
+  std::string list;
+  for (const auto& [file, in] : blocked) {
+    std::string where;
+    for (std::size_t i = 0; i < in.size() && i < 5; ++i)
+      where += (i ? ", " : "") + in[i];
+    if (in.size() > 5) where += " and " + std::to_string(in.size() - 5) + " more";
+    list += (list.empty() ? "" : "; ") + file + " (applied in " + where + ")";
+  }
+  return make_error(ErrorKind::conflict,
+                    "cannot revert to " + opts.to_version + ": no down part in " + list +
+                        ". Nothing was reverted; production policy is fix-forward (write a new "
+                        "migration instead, or pass a newer --to)");
+}
+
+} // namespace
+
 Result<RunReport> down(const MigrationSet& set, Track track, const RunOptions& opts,
-                       ConnectionFactory connect, Clock& clock, const EventSink& events,
+                       db::ConnectionSource& source, Clock& clock, const EventSink& events,
                        const std::atomic<bool>& stop) {
   RunReport rep;
   rep.run_id = uuid_v4();
-  CRM_TRY_ASSIGN(auto c, connect());
-  CRM_TRY_ASSIGN(bool exists, state_tables_exist(*c));
+  CRM_TRY_ASSIGN(db::Lease coord, source.acquire());
+  // --tenants is resolved before anything is taken or applied.
+  CRM_TRY_ASSIGN(auto wanted_schemas, resolve_selection(*coord, opts.tenants));
+  HeldLock coordinator(coord, coordinator_key());
+  CRM_TRY_ASSIGN(bool exists, state_tables_exist(*coord));
   if (!exists) return rep;
   if (!opts.dry_run) {
-    CRM_TRY(db::acquire_lock(*c, coordinator_key(), opts.lock_timeout, clock));
-    CRM_TRY(start_run(*c, rep.run_id, "down", opts));
+    CRM_TRY(coordinator.acquire(opts.lock_timeout, clock));
+    CRM_TRY(ensure_state_tables(*coord));
+    CRM_TRY_ASSIGN(rep.abandoned_runs, close_abandoned_runs(*coord));
   }
-  std::vector<Target> targets{{"public", ""}};
-  if (track == Track::tenant) {
-    CRM_TRY_ASSIGN(targets, tenant_targets(*c));
+  std::vector<db::FanOutTarget> targets;
+  if (track == Track::global) {
+    targets.push_back({"global", ""});
+  } else {
+    CRM_TRY_ASSIGN(auto all, tenant_targets(*coord));
+    for (const auto& t : all)
+      targets.push_back({t.schema, ""});
   }
   const auto& files = track == Track::global ? set.global : set.tenant;
-  for (const auto& t : targets) {
-    if (stop) {
-      rep.interrupted = true;
-      break;
+  // --to: every version on the way down, in every target schema, must have a down part, or
+  // nothing is reverted anywhere (no schema is left half way).
+  if (!opts.to_version.empty()) CRM_TRY(check_down_parts(*coord, files, track, targets, opts));
+  if (!opts.dry_run) CRM_TRY(start_run(*coord, rep.run_id, "down", opts));
+
+  std::mutex mu; // guards rep while workers run
+  // Reverts one schema's newest version (or every version newer than --to), newest first.
+  auto revert = [&](db::Connection& c, const std::string& schema, SchemaOutcome& o) {
+    auto applied = applied_for(c, schema, track);
+    if (!applied) {
+      o.failed = true;
+      o.error = applied.error().message;
+      o.kind = applied.error().kind;
+      return;
     }
-    SchemaOutcome o;
-    o.schema = track == Track::global ? "global" : t.schema;
-    CRM_TRY_ASSIGN(auto applied, applied_for(*c, t.schema, track));
     std::vector<std::string> versions;
-    for (const auto& [v, a] : applied)
+    for (const auto& [v, a] : *applied)
       if (a.status == "applied" && v.rfind("R__", 0) != 0) versions.push_back(v);
     std::sort(versions.rbegin(), versions.rend());
     for (const auto& v : versions) {
@@ -546,45 +648,90 @@ Result<RunReport> down(const MigrationSet& set, Track track, const RunOptions& o
       if (it == files.end() || it->down_sql.empty()) {
         o.failed = true;
         o.failed_version = v;
+        o.kind = ErrorKind::conflict;
         o.error = "version " + v + " has no down part (" +
                   (it == files.end() ? std::string("file missing") : base(it->file)) +
                   "): production policy is fix-forward";
-        break;
+        return;
       }
       if (opts.dry_run) {
+        std::lock_guard lock(mu);
         rep.plan.push_back(o.schema + " " + v + " " + base(it->file) + " (down)");
         rep.plan_sql.push_back("-- down " + base(it->file) + "\n" + it->down_sql);
         o.applied.push_back(v);
         continue;
       }
       auto r = [&]() -> Result<void> {
-        CRM_TRY_ASSIGN(auto tx, c->admin());
+        CRM_TRY_ASSIGN(auto tx, c.admin());
         CRM_TRY(tx->exec(
             "SELECT set_config('search_path', $1, true), set_config('lock_timeout', $2, true)",
-            {search_path_for(t.schema), ms_text(it->lock_timeout)}));
+            {search_path_for(schema), ms_text(it->lock_timeout)}));
         CRM_TRY(tx->exec_script(it->down_sql));
         CRM_TRY(tx->exec("DELETE FROM crm.schema_migrations WHERE schema_name = $1 AND track = $3 "
                          "AND version = $2",
-                         {t.schema, v, track_name(track)}));
+                         {schema, v, track_name(track)}));
         return tx->commit();
       }();
       if (!r) {
         o.failed = true;
         o.failed_version = v;
         o.error = r.error().message;
-        break;
+        o.sqlstate = r.error().sqlstate;
+        o.kind = r.error().kind;
+        return;
       }
       o.applied.push_back(v);
-      if (events) events({"schema_done", o.schema, 0, 0, 0, targets.size(), "reverted " + v});
     }
-    rep.schemas.push_back(o);
-    if (o.failed && opts.stop_on_error) break;
-  }
-  if (!opts.dry_run) {
-    finish_run(*c, rep.run_id, rep);
-    (void)db::release_lock(*c, coordinator_key());
-  }
+  };
+  auto work = [&](db::Connection& c, const db::FanOutTarget& t) -> db::ItemOutcome {
+    SchemaOutcome o;
+    o.schema = t.id;
+    auto start = clock.steady_now();
+    const std::string schema = track == Track::global ? "public" : t.id;
+    if (opts.dry_run || track == Track::global) {
+      revert(c, schema, o); // the global track runs under the coordinator lock alone
+    } else if (auto l = db::acquire_lock(c, schema_key(schema), opts.lock_timeout, clock); !l) {
+      o.failed = true;
+      o.error = l.error().message;
+      o.kind = l.error().kind;
+    } else {
+      revert(c, schema, o);
+      if (auto r = db::release_lock(c, schema_key(schema)); !r && !o.failed) {
+        o.failed = true;
+        o.error = "reverted, but releasing the schema lock failed: " + r.error().message;
+        o.kind = r.error().kind;
+      }
+    }
+    o.ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(clock.steady_now() - start).count();
+    std::string detail = o.applied.empty() ? std::string("nothing to revert") : "reverted";
+    for (const auto& v : o.applied)
+      detail += " " + v;
+    auto outcome = item_outcome(o, detail);
+    std::lock_guard lock(mu);
+    rep.schemas.push_back(std::move(o));
+    return outcome;
+  };
+
+  db::FanOutOptions fo;
+  fo.jobs = opts.dry_run ? 1 : static_cast<std::size_t>(std::max(1, opts.jobs));
+  fo.on_error = opts.stop_on_error ? db::OnError::stop : db::OnError::keep_going;
+  fo.bound = opts.dry_run ? db::JobsBound::as_given : db::JobsBound::free_connections;
+  fo.run_id = rep.run_id;
+  fo.clock = &clock;
+  fo.metrics = opts.metrics;
+  fo.run_name = "migrate_down";
+  auto result = db::fan_out(targets, fo, source, stop, events, work);
+  absorb(rep, result, stop);
+  if (!opts.dry_run) finish_run(*coord, rep.run_id, rep);
   return rep;
+}
+
+Result<RunReport> down(const MigrationSet& set, Track track, const RunOptions& opts,
+                       ConnectionFactory connect, Clock& clock, const EventSink& events,
+                       const std::atomic<bool>& stop) {
+  db::FactorySource source(std::move(connect));
+  return down(set, track, opts, source, clock, events, stop);
 }
 
 Result<std::vector<Drift>> verify(db::Connection& c, const MigrationSet& set) {

@@ -4,8 +4,11 @@
 #pragma once
 #include "core/clock.hpp"
 #include "core/io.hpp"
+#include "core/progress.hpp"
 #include "core/result.hpp"
 #include "db/db.hpp"
+#include "db/fan_out.hpp"
+#include "db/pool.hpp"
 
 #include <atomic>
 #include <chrono>
@@ -15,6 +18,10 @@
 #include <optional>
 #include <string>
 #include <vector>
+
+namespace crm {
+class Metrics;
+}
 
 namespace crm::migrate {
 
@@ -81,7 +88,8 @@ Result<std::vector<Target>> tenant_targets(db::Connection& c);
 /// Options of up/down/verify runs.
 struct RunOptions {
   std::string to_version; // apply up to and including this version ("" = all)
-  int jobs = 4;
+  int jobs = 4;           // fan-out workers (bounded by the source's spare connections and by
+                          // the server's free max_connections)
   int canary = 0;
   std::vector<std::string> tenants; // org ids, slugs or schema names; empty = all
   bool stop_on_error = true;        // --on-error stop|continue
@@ -89,6 +97,7 @@ struct RunOptions {
   bool allow_out_of_order = false;
   bool dry_run = false;
   std::string actor = "crmctl";
+  Metrics* metrics = nullptr; // fan-out metrics (run="migrate_up" / "migrate_down")
 };
 
 /// Result of one schema in a run.
@@ -100,6 +109,7 @@ struct SchemaOutcome {
   std::string error;
   std::string sqlstate;
   long long ms = 0;
+  ErrorKind kind = ErrorKind::unexpected; // of the failure (db_unavailable: the server went away)
 };
 
 struct RunReport {
@@ -108,28 +118,42 @@ struct RunReport {
   std::vector<std::string> plan; // dry-run: "schema version file (tx)" lines, in order
   std::vector<std::string> plan_sql;
   bool interrupted = false;
+  /// Non-empty when the database became unavailable during the run (exit 7): why.
+  std::string unavailable;
+  /// Tenant schemas never attempted (stopped by an error, a failed canary, an interrupt or an
+  /// unavailable database), in order.
+  std::vector<std::string> not_attempted;
+  /// Earlier runs found 'running' whose session is gone, closed as 'abandoned' by this run.
+  std::vector<std::string> abandoned_runs;
   std::size_t failed_count() const;
   std::size_t applied_count() const;
 };
 
-/// Events of a run (progress bar on a TTY, NDJSON otherwise).
-struct Event {
-  std::string kind; // run_start | schema_start | schema_done | schema_failed | run_done
-  std::string schema;
-  std::size_t done = 0, failed = 0, running = 0, total = 0;
-  std::string detail;
-};
-using EventSink = std::function<void(const Event&)>;
+/// Events of a run (db::fan_out's: run_start, item_start, item_done, item_failed, run_done; items
+/// are tenant schemas). Rendered by crm::fan_out_renderer.
+using EventSink = FanOutEventSink;
+/// Opens one session (tests and tools without a pool).
 using ConnectionFactory = std::function<Result<std::unique_ptr<db::Connection>>()>;
 
-/// `migrate up`: coordinator lock, global track on public, tenant track on public, then fan-out
-/// over tenant schemas with per-schema locks. Failed schemas are listed; the caller maps them to
-/// exit 8. `stop` is polled between schemas (SIGINT).
+/// `migrate up`: coordinator lock, close runs left 'running' by a dead session, global track on
+/// public, tenant track on public, then db::fan_out over tenant schemas with per-schema locks
+/// (public and the canaries first). Failed schemas are listed (the caller maps them to exit 8); a
+/// database that went away mid-run sets `unavailable` and lists what was not attempted (exit 7).
+/// `stop` is polled between schemas (SIGINT). Connections come from `source` (one coordinates,
+/// the others are workers).
+Result<RunReport> up(const MigrationSet& set, const RunOptions& opts, db::ConnectionSource& source,
+                     Clock& clock, const EventSink& events, const std::atomic<bool>& stop);
+/// The same with a fresh connection per worker from `connect`.
 Result<RunReport> up(const MigrationSet& set, const RunOptions& opts, ConnectionFactory connect,
                      Clock& clock, const EventSink& events, const std::atomic<bool>& stop);
 
 /// `migrate down`: reverts the newest applied version (or down to, excluding, --to) of the global
-/// track or every tenant schema; only files that declare a down part.
+/// track or every tenant schema (fanned out like up, with the same events); only files that
+/// declare a down part.
+Result<RunReport> down(const MigrationSet& set, Track track, const RunOptions& opts,
+                       db::ConnectionSource& source, Clock& clock, const EventSink& events,
+                       const std::atomic<bool>& stop);
+/// The same with a fresh connection per worker from `connect`.
 Result<RunReport> down(const MigrationSet& set, Track track, const RunOptions& opts,
                        ConnectionFactory connect, Clock& clock, const EventSink& events,
                        const std::atomic<bool>& stop);

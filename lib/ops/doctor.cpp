@@ -1,6 +1,7 @@
 #include "ops/doctor.hpp"
 #include "core/mask.hpp"
 #include "core/master_key.hpp"
+#include "db/catalog.hpp"
 #include "migrate/migrate.hpp"
 
 namespace crm::ops {
@@ -32,7 +33,8 @@ std::vector<Check> run_doctor(DoctorInput& in) {
         {"master_key", CheckStatus::ok, "present (id " + k->id + ")", "", ErrorKind::config});
   else
     out.push_back({"master_key", CheckStatus::fail, k.error().message,
-                   "export CRMCTL_MASTER_KEY=$(openssl rand -base64 32) and keep it safe",
+                   "write one to a private file first: (umask 077; openssl rand -base64 32 > "
+                   "~/.config/crmctl/master.key), then set master_key: file:PATH in the profile",
                    ErrorKind::config});
 
   if (!in.db.ok()) {
@@ -112,27 +114,35 @@ std::vector<Check> run_doctor(DoctorInput& in) {
          st->pending_global + st->pending_tenant_schemas > 0 ? "run `crmctl migrate up`" : "",
          ErrorKind::findings});
 
-  auto rls = c.exec(
-      "SELECT n.nspname || '.' || c.relname AS t, c.relrowsecurity AS rls, c.relforcerowsecurity "
-      "AS force "
-      "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-      "JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'org_id' AND NOT a.attisdropped "
-      "WHERE c.relkind IN ('r','p') AND n.nspname NOT IN ('pg_catalog','information_schema','crm') "
-      "  AND coalesce(obj_description(c.oid, 'pg_class'), '') NOT LIKE 'crmctl:global%' "
-      "  AND NOT (c.relrowsecurity AND c.relforcerowsecurity) ORDER BY 1 LIMIT 20");
-  if (!rls)
+  // RLS: enabled, forced, and every permissive policy of the application role uses the tenant
+  // predicate (a second policy USING (true) would OR every row in).
+  auto rls = [&]() -> Result<std::vector<db::TenantTableRls>> {
+    CRM_TRY_ASSIGN(auto tx, c.admin());
+    db::RlsExpectation want;
+    want.app_role = in.settings ? in.settings->profile.app_role : want.app_role;
+    return db::tenant_table_rls(*tx, want);
+  }();
+  if (!rls) {
     out.push_back({"rls", CheckStatus::fail, rls.error().message, "", ErrorKind::findings});
-  else if (rls->empty())
-    out.push_back({"rls", CheckStatus::ok, "every table with org_id has RLS enabled and forced", "",
-                   ErrorKind::findings});
-  else {
+  } else {
     std::string list;
-    for (std::size_t i = 0; i < rls->size(); ++i)
-      list += (i ? ", " : "") + rls->get(i, "t");
-    out.push_back({"rls", CheckStatus::fail, "RLS off or not forced on: " + list,
-                   "ALTER TABLE ... ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY; see "
-                   "`crmctl audit rls`",
-                   ErrorKind::findings});
+    std::size_t bad = 0;
+    for (const auto& t : *rls)
+      if (!t.problems.empty() && bad++ < 10)
+        list += std::string(list.empty() ? "" : "; ") + t.schema + "." + t.table + ": " +
+                t.problems.front();
+    if (bad == 0)
+      out.push_back({"rls", CheckStatus::ok,
+                     std::to_string(rls->size()) +
+                         " tenant tables: RLS enabled, forced, one tenant predicate",
+                     "", ErrorKind::findings});
+    else
+      out.push_back({"rls", CheckStatus::fail,
+                     std::to_string(bad) + " tenant table(s) not isolated: " + list +
+                         (bad > 10 ? "; ..." : ""),
+                     "ENABLE and FORCE ROW LEVEL SECURITY and use only the tenant predicate "
+                     "(SELECT crm.enable_tenant_rls('table'))",
+                     ErrorKind::findings});
   }
   return out;
 }

@@ -1,7 +1,6 @@
 #include "providers/verify.hpp"
 #include "core/crypto.hpp"
-
-#include <nlohmann/json.hpp>
+#include "http/provider_error.hpp"
 
 namespace crm::providers {
 
@@ -23,23 +22,6 @@ std::string default_base_url(const std::string& p) {
   if (p == "vapi") return "https://api.vapi.ai";
   return "";
 }
-
-namespace {
-
-std::string provider_reason(const http::Response& r) {
-  auto j = nlohmann::json::parse(r.body, nullptr, false);
-  if (j.is_object()) {
-    if (j.contains("message") && j["message"].is_string()) return j["message"];
-    if (j.contains("detail") && j["detail"].is_object() && j["detail"].contains("message"))
-      return j["detail"]["message"];
-    if (j.contains("error_description") && j["error_description"].is_string())
-      return j["error_description"];
-    if (j.contains("error") && j["error"].is_string()) return j["error"];
-  }
-  return "HTTP " + std::to_string(r.status);
-}
-
-} // namespace
 
 Status verify_credentials(http::Client& http, const std::string& provider, const std::string& base,
                           const std::map<std::string, std::string>& v) {
@@ -70,14 +52,21 @@ Status verify_credentials(http::Client& http, const std::string& provider, const
   } else {
     return make_error(ErrorKind::usage, "cannot verify provider '" + provider + "'");
   }
+  // Every check only reads (Google's token refresh too), so it may be repeated freely.
+  req.retry_safety = http::RetrySafety::safe;
   auto r = http.send(req);
-  if (!r) return make_error(ErrorKind::upstream, provider + " unreachable: " + r.error().message);
+  if (!r) {
+    if (r.error().kind == ErrorKind::interrupted) return std::move(r).error();
+    Error e = std::move(r).error();
+    e.kind = ErrorKind::upstream;
+    e.message = provider + " unreachable: " + e.message;
+    return e;
+  }
   if (r->status >= 200 && r->status < 300) return {};
   if (r->status == 401 || r->status == 403 || (provider == "google" && r->status == 400))
-    return make_error(ErrorKind::config,
-                      provider + " rejected the credentials: " + provider_reason(*r));
-  return make_error(ErrorKind::upstream, provider + " answered " + std::to_string(r->status) +
-                                             ": " + provider_reason(*r));
+    return http::provider_error(*r, ErrorKind::config, provider + " rejected the credentials");
+  return http::provider_error(*r, ErrorKind::upstream,
+                              provider + " answered " + std::to_string(r->status));
 }
 
 } // namespace crm::providers

@@ -1,9 +1,15 @@
 #include "tenant/vault.hpp"
 
 #include "core/crypto.hpp"
+#include "core/input.hpp"
 #include "core/mask.hpp"
 #include "db/audit.hpp"
 #include "providers/verify.hpp"
+
+#include "core/text.hpp"
+#include "db/sql.hpp"
+
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <sstream>
@@ -26,7 +32,19 @@ Status check_provider(const std::string& provider) {
   return {};
 }
 
+// Every name and value through the one text validator; a value is never quoted (a secret), and
+// a NUL is refused rather than truncating the secret where it is used.
+Status check_text_of(const Values& v) {
+  for (const auto& [k, val] : v) {
+    CRM_TRY(check_text(k, TextRule("credential field name", 64)));
+    CRM_TRY(check_text(
+        val, TextRule("credential field '" + k + "'", 4096, LineBreaks::refused, Echo::never)));
+  }
+  return {};
+}
+
 Status check_fields(const std::string& provider, const Values& v) {
+  CRM_TRY(check_text_of(v));
   const auto& fields = providers::credential_fields().at(provider);
   for (const auto& [k, val] : v)
     if (std::find(fields.begin(), fields.end(), k) == fields.end())
@@ -75,11 +93,16 @@ Values mask_values(const Values& v) {
 Result<Values> parse_credential_text(const std::string& provider, const std::string& text) {
   CRM_TRY(check_provider(provider));
   Values v;
+  // `[[[[...` a million deep: refused on the text, before a parser or destructor recurses.
+  if (auto first = text.find_first_not_of(" \t\r\n");
+      first != std::string::npos && (text[first] == '{' || text[first] == '['))
+    CRM_TRY(check_json_shape(text, "credential input", ErrorKind::usage));
   auto j = nlohmann::json::parse(text, nullptr, false);
   if (j.is_object()) {
     for (auto it = j.begin(); it != j.end(); ++it) {
       if (!it.value().is_string())
-        return make_error(ErrorKind::usage, "credential field '" + it.key() + "' must be a string");
+        return make_error(ErrorKind::usage,
+                          "credential field '" + excerpt(it.key()) + "' must be a string");
       v[it.key()] = it.value().get<std::string>();
     }
   } else {
@@ -92,10 +115,7 @@ Result<Values> parse_credential_text(const std::string& provider, const std::str
       if (eq == std::string::npos || eq == 0)
         return make_error(ErrorKind::usage,
                           "credential input must be a JSON object or KEY=VALUE lines");
-      std::string k = line.substr(0, eq);
-      std::transform(k.begin(), k.end(), k.begin(),
-                     [](unsigned char ch) { return std::tolower(ch); });
-      v[k] = line.substr(eq + 1);
+      v[to_lower(line.substr(0, eq))] = line.substr(eq + 1);
     }
   }
   CRM_TRY(check_fields(provider, v));
@@ -105,52 +125,41 @@ Result<Values> parse_credential_text(const std::string& provider, const std::str
 Result<Values> credential_from_env(const std::string& provider, const EnvLookup& env) {
   CRM_TRY(check_provider(provider));
   Values v;
-  std::string prefix = provider;
-  std::transform(prefix.begin(), prefix.end(), prefix.begin(),
-                 [](unsigned char ch) { return std::toupper(ch); });
   for (const auto& f : providers::credential_fields().at(provider)) {
-    std::string name = f;
-    std::transform(name.begin(), name.end(), name.begin(),
-                   [](unsigned char ch) { return std::toupper(ch); });
-    name = prefix + "_" + name;
+    std::string name = to_upper(provider) + "_" + to_upper(f);
     auto val = env(name);
     if (!val || val->empty())
       return make_error(ErrorKind::config,
                         "environment variable " + name + " is not set (needed by --from-env)");
+    CRM_TRY(check_text(*val, TextRule(name, 4096, LineBreaks::refused, Echo::never)));
     v[f] = *val;
   }
   CRM_TRY(check_fields(provider, v));
   return v;
 }
 
-Result<nlohmann::json> set_credentials(db::Connection& c, const TenantRef& t,
-                                       const Tenancy& tenancy, const std::string& provider,
-                                       const Values& values, const MasterKey& key,
-                                       const Actor& actor, bool dry_run) {
+Result<CredentialSet> set_credentials(db::TenantTx& tx, const TenantRef& t,
+                                      const std::string& provider, const Values& values,
+                                      const MasterKey& key, const Actor& actor, DryRun dry_run) {
   CRM_TRY(require_active(t));
   CRM_TRY(check_provider(provider));
   CRM_TRY(check_fields(provider, values));
-  nlohmann::json masked = mask_values(values);
-  nlohmann::json out = {{"tenant", t.slug},
-                        {"provider", provider},
-                        {"values", masked},
-                        {"key_id", key.id},
-                        {"dry_run", dry_run}};
-  CRM_TRY_ASSIGN(auto tx, c.tenant(scope_of(t, tenancy)));
+  CredentialSet out{t.slug, provider, key.id, mask_values(values), false, dry_run == DryRun::yes};
   CRM_TRY_ASSIGN(auto cur,
-                 tx->exec("SELECT key_id FROM org_credentials WHERE provider = $1", {provider}));
+                 tx.exec("SELECT key_id FROM org_credentials WHERE provider = $1", {provider}));
   if (!cur.empty() && cur.get(0, "key_id") != key.id)
     return make_error(ErrorKind::config,
                       "the stored " + provider + " credentials of '" + t.slug +
                           "' are sealed under master key " + cur.get(0, "key_id") +
                           ", but the current master key is " + key.id +
                           ": use the right CRMCTL_MASTER_KEY, or `crmctl creds rotate-key`");
-  out["replaced"] = !cur.empty();
-  if (dry_run) return out;
+  out.replaced = !cur.empty();
+  if (dry_run == DryRun::yes) return out;
   nlohmann::json plain = values;
+  nlohmann::json masked = out.masked;
   CRM_TRY_ASSIGN(auto sealed,
                  crypto::aes256gcm_encrypt(key.bytes, plain.dump(), aad_for(t.id, provider)));
-  CRM_TRY(tx->exec(
+  CRM_TRY(tx.exec(
       "INSERT INTO org_credentials (org_id, provider, ciphertext, nonce, tag, key_id, masked) "
       "VALUES ($1::uuid, $2, $3::bytea, $4::bytea, $5::bytea, $6, $7::jsonb) ON CONFLICT (org_id, "
       "provider) DO UPDATE SET "
@@ -161,43 +170,41 @@ Result<nlohmann::json> set_credentials(db::Connection& c, const TenantRef& t,
       {t.id, provider, bytea_hex(sealed.ciphertext), bytea_hex(sealed.nonce), bytea_hex(sealed.tag),
        key.id, masked.dump()}));
   CRM_TRY(db::write_audit(
-      *tx, {actor.name, t.id, "creds.set", "org_credentials/" + provider,
-            nlohmann::json{{"provider", provider}, {"values", masked}, {"key_id", key.id}}.dump(),
-            "ok", ""}));
-  CRM_TRY(tx->commit());
+      tx,
+      {actor.name, t.id, "creds.set", "org_credentials/" + provider,
+       audit_args(
+           actor,
+           nlohmann::json{{"provider", provider}, {"values", masked}, {"key_id", key.id}}.dump()),
+       "ok", ""}));
   return out;
 }
 
-Result<nlohmann::json> list_credentials(db::Connection& c, const TenantRef& t,
-                                        const Tenancy& tenancy) {
+Result<std::vector<CredentialInfo>> list_credentials(db::TenantTx& tx, const TenantRef& t) {
   CRM_TRY(require_active(t));
-  CRM_TRY_ASSIGN(auto tx, c.tenant(scope_of(t, tenancy)));
-  CRM_TRY_ASSIGN(auto r,
-                 tx->exec("SELECT provider, masked::text AS masked, key_id, "
-                          "coalesce(to_char(last_verified_at AT TIME ZONE 'UTC', "
-                          "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), '') AS verified, "
-                          "coalesce(verification_error, '') AS err, "
-                          "to_char(updated_at AT TIME ZONE 'UTC', "
-                          "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS updated FROM org_credentials "
-                          "ORDER BY provider"));
-  nlohmann::json out = nlohmann::json::array();
-  for (std::size_t i = 0; i < r.size(); ++i)
-    out.push_back({{"provider", r.get(i, "provider")},
-                   {"values", nlohmann::json::parse(r.get(i, "masked"))},
-                   {"key_id", r.get(i, "key_id")},
-                   {"last_verified_at", r.get(i, "verified")},
-                   {"verification_error", r.get(i, "err")},
-                   {"updated_at", r.get(i, "updated")}});
+  CRM_TRY_ASSIGN(auto r, tx.exec("SELECT provider, masked::text AS masked, key_id, " +
+                                 db::rfc3339_sql("last_verified_at") +
+                                 " AS verified, coalesce(verification_error, '') AS err, " +
+                                 db::rfc3339_sql("updated_at") +
+                                 " AS updated FROM org_credentials ORDER BY provider"));
+  std::vector<CredentialInfo> out;
+  for (std::size_t i = 0; i < r.size(); ++i) {
+    CredentialInfo c{r.get(i, "provider"), r.get(i, "key_id"),  r.get(i, "verified"),
+                     r.get(i, "err"),      r.get(i, "updated"), {}};
+    auto m = nlohmann::json::parse(r.get(i, "masked"), nullptr, false);
+    if (m.is_object())
+      for (auto it = m.begin(); it != m.end(); ++it)
+        if (it.value().is_string()) c.masked[it.key()] = it.value().get<std::string>();
+    out.push_back(std::move(c));
+  }
   return out;
 }
 
-Result<Values> load_credentials(db::Connection& c, const TenantRef& t, const Tenancy& tenancy,
-                                const std::string& provider, const MasterKey& key) {
-  CRM_TRY_ASSIGN(auto tx, c.tenant(scope_of(t, tenancy)));
+Result<Values> load_credentials(db::TenantTx& tx, const TenantRef& t, const std::string& provider,
+                                const MasterKey& key) {
   CRM_TRY_ASSIGN(
       auto r,
-      tx->exec("SELECT ciphertext, nonce, tag, key_id FROM org_credentials WHERE provider = $1",
-               {provider}));
+      tx.exec("SELECT ciphertext, nonce, tag, key_id FROM org_credentials WHERE provider = $1",
+              {provider}));
   if (r.empty())
     return make_error(ErrorKind::not_found, "tenant '" + t.slug + "' has no " + provider +
                                                 " credentials: run `crmctl creds set --tenant " +
@@ -218,33 +225,30 @@ Result<Values> load_credentials(db::Connection& c, const TenantRef& t, const Ten
     return make_error(ErrorKind::config, "stored " + provider + " credentials are malformed");
   Values v;
   for (auto it = j.begin(); it != j.end(); ++it)
-    v[it.key()] = it.value().get<std::string>();
+    if (it.value().is_string()) v[it.key()] = it.value().get<std::string>();
   return v;
 }
 
-Result<nlohmann::json> delete_credentials(db::Connection& c, const TenantRef& t,
-                                          const Tenancy& tenancy, const std::string& provider,
-                                          const Actor& actor, bool dry_run) {
+Result<CredentialDeleted> delete_credentials(db::TenantTx& tx, const TenantRef& t,
+                                             const std::string& provider, const Actor& actor,
+                                             DryRun dry_run) {
   CRM_TRY(require_active(t));
   CRM_TRY(check_provider(provider));
-  CRM_TRY_ASSIGN(auto tx, c.tenant(scope_of(t, tenancy)));
-  CRM_TRY_ASSIGN(auto r, tx->exec("SELECT 1 FROM org_credentials WHERE provider = $1", {provider}));
+  CRM_TRY_ASSIGN(auto r, tx.exec("SELECT 1 FROM org_credentials WHERE provider = $1", {provider}));
   if (r.empty())
     return make_error(ErrorKind::not_found,
                       "tenant '" + t.slug + "' has no " + provider + " credentials");
-  nlohmann::json out = {
-      {"tenant", t.slug}, {"provider", provider}, {"deleted", !dry_run}, {"dry_run", dry_run}};
-  if (dry_run) return out;
-  CRM_TRY(tx->exec("DELETE FROM org_credentials WHERE provider = $1", {provider}));
-  CRM_TRY(db::write_audit(
-      *tx, {actor.name, t.id, "creds.delete", "org_credentials/" + provider, "{}", "ok", ""}));
-  CRM_TRY(tx->commit());
+  CredentialDeleted out{t.slug, provider, dry_run == DryRun::yes};
+  if (dry_run == DryRun::yes) return out;
+  CRM_TRY(tx.exec("DELETE FROM org_credentials WHERE provider = $1", {provider}));
+  CRM_TRY(db::write_audit(tx, {actor.name, t.id, "creds.delete", "org_credentials/" + provider,
+                               audit_args(actor, "{}"), "ok", ""}));
   return out;
 }
 
 Result<VerifyReport>
-verify_stored(db::Connection& c, const TenantRef& t, const Tenancy& tenancy,
-              const std::string& provider, const MasterKey& key, http::Client& http,
+verify_stored(db::TenantTx& tx, const TenantRef& t, const std::string& provider,
+              const MasterKey& key, http::Client& http,
               const std::function<std::string(const std::string&)>& base_url_of,
               const Actor& actor) {
   CRM_TRY(require_active(t));
@@ -253,8 +257,7 @@ verify_stored(db::Connection& c, const TenantRef& t, const Tenancy& tenancy,
     CRM_TRY(check_provider(provider));
     which.push_back(provider);
   } else {
-    CRM_TRY_ASSIGN(auto tx, c.tenant(scope_of(t, tenancy)));
-    CRM_TRY_ASSIGN(auto r, tx->exec("SELECT provider FROM org_credentials ORDER BY provider"));
+    CRM_TRY_ASSIGN(auto r, tx.exec("SELECT provider FROM org_credentials ORDER BY provider"));
     for (std::size_t i = 0; i < r.size(); ++i)
       which.push_back(r.get(i, "provider"));
     if (which.empty())
@@ -263,17 +266,16 @@ verify_stored(db::Connection& c, const TenantRef& t, const Tenancy& tenancy,
   }
   VerifyReport rep;
   for (const auto& p : which) {
-    CRM_TRY_ASSIGN(Values v, load_credentials(c, t, tenancy, p, key));
+    CRM_TRY_ASSIGN(Values v, load_credentials(tx, t, p, key));
     auto r = providers::verify_credentials(http, p, base_url_of(p), v);
-    CRM_TRY_ASSIGN(auto tx, c.tenant(scope_of(t, tenancy)));
-    CRM_TRY(tx->exec(r ? "UPDATE org_credentials SET last_verified_at = now(), verification_error "
-                         "= NULL WHERE provider = $1"
-                       : "UPDATE org_credentials SET verification_error = $2 WHERE provider = $1",
-                     r ? db::Params{p} : db::Params{p, r.error().message}));
-    CRM_TRY(db::write_audit(*tx, {actor.name, t.id, "creds.verify", "org_credentials/" + p, "{}",
-                                  r ? "ok" : "error", r ? "" : r.error().message}));
-    CRM_TRY(tx->commit());
-    rep.results.push_back({{"provider", p}, {"ok", r.ok()}, {"error", r ? "" : r.error().message}});
+    CRM_TRY(tx.exec(r ? "UPDATE org_credentials SET last_verified_at = now(), verification_error "
+                        "= NULL WHERE provider = $1"
+                      : "UPDATE org_credentials SET verification_error = $2 WHERE provider = $1",
+                    r ? db::Params{p} : db::Params{p, r.error().message}));
+    CRM_TRY(db::write_audit(tx, {actor.name, t.id, "creds.verify", "org_credentials/" + p,
+                                 audit_args(actor, "{}"), r ? "ok" : "error",
+                                 r ? "" : r.error().message}));
+    rep.results.push_back({p, r.ok(), r ? "" : r.error().message});
     if (!r && (!rep.failure || r.error().kind == ErrorKind::upstream))
       rep.failure = make_error(r.error().kind, "verification failed for tenant '" + t.slug +
                                                    "': " + r.error().message);
@@ -281,33 +283,30 @@ verify_stored(db::Connection& c, const TenantRef& t, const Tenancy& tenancy,
   return rep;
 }
 
-Result<nlohmann::json> rotate_key(db::Connection& c, const MasterKey& from, const MasterKey& to,
-                                  const Actor& actor, bool dry_run) {
+Result<RotateResult> rotate_key(db::AdminTx& tx, const MasterKey& from, const MasterKey& to,
+                                const Actor& actor, DryRun dry_run) {
   if (from.id == to.id)
     return make_error(ErrorKind::usage, "the new master key is the current one");
-  CRM_TRY_ASSIGN(
-      auto orgs,
-      c.exec("SELECT id::text AS id, slug, name, status, isolation, coalesce(schema_name, '') "
-             "AS schema_name FROM organizations ORDER BY created_at, id"));
+  CRM_TRY_ASSIGN(auto orgs, tx.exec("SELECT coalesce(schema_name, '') AS schema_name "
+                                    "FROM organizations ORDER BY created_at, id"));
   std::map<std::string, std::string> tables = {{"public", "public.org_credentials"}};
   for (std::size_t i = 0; i < orgs.size(); ++i)
     if (!orgs.get(i, "schema_name").empty())
       tables[orgs.get(i, "schema_name")] =
           db::quote_ident(orgs.get(i, "schema_name")) + ".org_credentials";
-  CRM_TRY_ASSIGN(auto tx, c.admin());
-  long rotated = 0, skipped = 0;
+  RotateResult out{from.id, to.id, 0, 0, dry_run == DryRun::yes};
   for (const auto& [schema, table] : tables) {
-    CRM_TRY_ASSIGN(auto exists, tx->exec("SELECT to_regclass($1) IS NOT NULL AS e", {table}));
+    CRM_TRY_ASSIGN(auto exists, tx.exec("SELECT to_regclass($1) IS NOT NULL AS e", {table}));
     if (exists.get(0, "e") != "t") continue;
     CRM_TRY_ASSIGN(
         auto rows,
-        tx->exec("SELECT org_id::text AS org, provider, ciphertext, nonce, tag, key_id FROM " +
-                 table + " ORDER BY org_id, provider FOR UPDATE"));
+        tx.exec("SELECT org_id::text AS org, provider, ciphertext, nonce, tag, key_id FROM " +
+                table + " ORDER BY org_id, provider FOR UPDATE"));
     for (std::size_t i = 0; i < rows.size(); ++i) {
       std::string org = rows.get(i, "org"), p = rows.get(i, "provider"),
                   kid = rows.get(i, "key_id");
       if (kid == to.id) {
-        ++skipped;
+        ++out.already_rotated;
         continue;
       }
       if (kid != from.id)
@@ -322,26 +321,24 @@ Result<nlohmann::json> rotate_key(db::Connection& c, const MasterKey& from, cons
         return make_error(ErrorKind::config,
                           "cannot decrypt " + p + " credentials of tenant " + org +
                               " with the current master key: nothing was rotated");
-      ++rotated;
-      if (dry_run) continue;
+      ++out.rotated;
+      if (dry_run == DryRun::yes) continue;
       CRM_TRY_ASSIGN(auto sealed, crypto::aes256gcm_encrypt(to.bytes, *plain, aad_for(org, p)));
       CRM_TRY(
-          tx->exec("UPDATE " + table +
-                       " SET ciphertext = $3::bytea, nonce = $4::bytea, tag = $5::bytea, "
-                       "key_id = $6, updated_at = now() WHERE org_id = $1::uuid AND provider = $2",
-                   {org, p, bytea_hex(sealed.ciphertext), bytea_hex(sealed.nonce),
-                    bytea_hex(sealed.tag), to.id}));
+          tx.exec("UPDATE " + table +
+                      " SET ciphertext = $3::bytea, nonce = $4::bytea, tag = $5::bytea, "
+                      "key_id = $6, updated_at = now() WHERE org_id = $1::uuid AND provider = $2",
+                  {org, p, bytea_hex(sealed.ciphertext), bytea_hex(sealed.nonce),
+                   bytea_hex(sealed.tag), to.id}));
     }
   }
-  nlohmann::json out = {{"from_key", from.id},
-                        {"to_key", to.id},
-                        {"rotated", rotated},
-                        {"already_rotated", skipped},
-                        {"dry_run", dry_run}};
-  if (dry_run) return out;
-  CRM_TRY(db::write_audit(
-      *tx, {actor.name, "", "creds.rotate_key", "org_credentials", out.dump(), "ok", ""}));
-  CRM_TRY(tx->commit());
+  if (dry_run == DryRun::yes) return out;
+  nlohmann::json args = {{"from_key", out.from_key},
+                         {"to_key", out.to_key},
+                         {"rotated", out.rotated},
+                         {"already_rotated", out.already_rotated}};
+  CRM_TRY(db::write_audit(tx, {actor.name, "", "creds.rotate_key", "org_credentials",
+                               audit_args(actor, args.dump()), "ok", ""}));
   return out;
 }
 

@@ -8,7 +8,9 @@
 
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
+#include <vector>
 
 namespace crm::tenant {
 
@@ -24,38 +26,65 @@ Result<Values> credential_from_env(const std::string& provider, const EnvLookup&
 /// The masked form shown by list/set (identifiers such as account_sid stay readable).
 Values mask_values(const Values& v);
 
+struct CredentialSet {
+  std::string tenant, provider, key_id;
+  Values masked;
+  bool replaced = false;
+  bool dry_run = false;
+};
 /// Encrypts and upserts; refuses to overwrite a row sealed under another key id (wrong master
 /// key?).
-Result<nlohmann::json> set_credentials(db::Connection& c, const TenantRef& t,
-                                       const Tenancy& tenancy, const std::string& provider,
-                                       const Values& values, const MasterKey& key,
-                                       const Actor& actor, bool dry_run);
+Result<CredentialSet> set_credentials(db::TenantTx& tx, const TenantRef& t,
+                                      const std::string& provider, const Values& values,
+                                      const MasterKey& key, const Actor& actor, DryRun dry_run);
+
+struct CredentialInfo {
+  std::string provider, key_id, last_verified_at, verification_error, updated_at;
+  Values masked;
+};
 /// Masked listing; never decrypts.
-Result<nlohmann::json> list_credentials(db::Connection& c, const TenantRef& t,
-                                        const Tenancy& tenancy);
+Result<std::vector<CredentialInfo>> list_credentials(db::TenantTx& tx, const TenantRef& t);
 /// Decrypts one provider's values (config error on a wrong key or tampered row; not_found when
 /// unset).
-Result<Values> load_credentials(db::Connection& c, const TenantRef& t, const Tenancy& tenancy,
-                                const std::string& provider, const MasterKey& key);
-Result<nlohmann::json> delete_credentials(db::Connection& c, const TenantRef& t,
-                                          const Tenancy& tenancy, const std::string& provider,
-                                          const Actor& actor, bool dry_run);
+Result<Values> load_credentials(db::TenantTx& tx, const TenantRef& t, const std::string& provider,
+                                const MasterKey& key);
+
+struct CredentialDeleted {
+  std::string tenant, provider;
+  bool dry_run = false;
+};
+Result<CredentialDeleted> delete_credentials(db::TenantTx& tx, const TenantRef& t,
+                                             const std::string& provider, const Actor& actor,
+                                             DryRun dry_run);
+
 /// Per-provider outcomes of a verify run, and the failure the command exits with (if any).
+struct VerifyOutcome {
+  std::string provider;
+  bool ok = false;
+  std::string error;
+};
 struct VerifyReport {
-  nlohmann::json results = nlohmann::json::array();
+  std::vector<VerifyOutcome> results;
   std::optional<Error> failure; // upstream (6) outranks rejected credentials (10)
 };
 /// Verifies stored credentials with the provider (all providers set when `provider` is empty) and
-/// records last_verified_at or verification_error. `base_url_of` maps a provider to its base URL.
+/// records last_verified_at or verification_error in `tx`. `base_url_of` maps a provider to its
+/// base URL.
 Result<VerifyReport>
-verify_stored(db::Connection& c, const TenantRef& t, const Tenancy& tenancy,
-              const std::string& provider, const MasterKey& key, http::Client& http,
+verify_stored(db::TenantTx& tx, const TenantRef& t, const std::string& provider,
+              const MasterKey& key, http::Client& http,
               const std::function<std::string(const std::string&)>& base_url_of,
               const Actor& actor);
-/// Re-encrypts every credential of every tenant under `to`, in one transaction. Rows already under
-/// `to` are skipped, so a rerun after an interruption is safe; any row that does not decrypt with
-/// `from` aborts the whole rotation with nothing changed.
-Result<nlohmann::json> rotate_key(db::Connection& c, const MasterKey& from, const MasterKey& to,
-                                  const Actor& actor, bool dry_run);
+
+struct RotateResult {
+  std::string from_key, to_key;
+  long rotated = 0, already_rotated = 0;
+  bool dry_run = false;
+};
+/// Re-encrypts every credential of every tenant under `to`, in `tx`. Rows already under `to` are
+/// skipped, so a rerun after an interruption is safe; any row that does not decrypt with `from`
+/// aborts the whole rotation (the caller rolls back).
+Result<RotateResult> rotate_key(db::AdminTx& tx, const MasterKey& from, const MasterKey& to,
+                                const Actor& actor, DryRun dry_run);
 
 } // namespace crm::tenant

@@ -5,7 +5,7 @@ unset CRMCTL_DATABASE_URL DATABASE_URL CRMCTL_MASTER_KEY
 
 run version
 expect_rc 0 "version"
-expect_out "crmctl 0.1.0"
+expect_out '"version": "0.1.0"' # piped: JSON by default, like every command
 
 run --db "postgresql://nobody:pw@127.0.0.1:1/x" version -o json
 expect_rc 0 "version ignores an unreachable --db"

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Two `migrate up` at once; SIGKILL during a fan-out; bad migration directories.
+# Two `migrate up` at once; SIGKILL during a fan-out; bad migration directories; the database
+# going away mid fan-out.
 . "$(dirname "$0")/../harness/e2e-lib.sh"
 unset CRMCTL_DATABASE_URL DATABASE_URL
 E2E_DB=$(new_db)
@@ -56,6 +57,9 @@ CHECKS=$((CHECKS + 1))
   || fail "after the rerun all 41 schemas are applied once"
 CHECKS=$((CHECKS + 1))
 [ "$(sql "SELECT count(*) FROM pg_tables WHERE tablename = 'slow2'")" = 41 ] || fail "slow2 in every schema"
+CHECKS=$((CHECKS + 1))
+[ "$(sql "SELECT count(*) FROM crm.migration_runs WHERE status = 'abandoned' AND finished_at IS NOT NULL")" = 1 ] \
+  || fail "the rerun closes the killed run as abandoned"
 
 # 3. Partial failure exits 8 and lists the schema; JSON lists failures.
 echo "DO \$\$ BEGIN IF current_schema() = 'org_e2e_7' THEN RAISE EXCEPTION 'boom'; END IF; END \$\$;" >"$M/tenant/20260101000300_boom.sql"
@@ -118,4 +122,31 @@ run -q migrate up --migrations-dir "$M" --jobs 2 --allow-out-of-order
 expect_rc 0 "rerun after SIGINT"
 CHECKS=$((CHECKS + 1))
 [ "$(sql "SELECT count(*) FROM crm.schema_migrations WHERE version = '20260101000600' AND status = 'applied'")" = 41 ] || fail "rerun completes"
+
+# 8. The database goes away mid fan-out: exit 7 (not 8) with what was not attempted; once it is
+#    back, the next run closes the dead run and completes.
+cat >"$M/tenant/20260101000700_slow4.sql" <<'SQL'
+CREATE TABLE slow4 (org_id uuid NOT NULL);
+SELECT pg_sleep(0.1);
+SQL
+"$CRMCTL" -o json migrate up --migrations-dir "$M" --jobs 2 --allow-out-of-order >"$WORK/gone.out" 2>"$WORK/gone.err" &
+P=$!
+wait_for "SELECT count(*) >= 3 FROM crm.schema_migrations WHERE version = '20260101000700' AND status = 'applied'"
+"$PSQL" -qXAt "$(admin_url)" -c "ALTER DATABASE ${E2E_DB##*/} ALLOW_CONNECTIONS false" \
+  -c "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = '${E2E_DB##*/}' AND application_name = 'crmctl'" >/dev/null
+wait $P
+RC=$?; OUT=$(cat "$WORK/gone.out"); ERR=$(cat "$WORK/gone.err")
+"$PSQL" -qXAt "$(admin_url)" -c "ALTER DATABASE ${E2E_DB##*/} ALLOW_CONNECTIONS true" >/dev/null
+expect_rc 7 "database gone mid fan-out"
+expect_err "database unavailable during migrate up"
+expect_err "not attempted"
+expect_out '"not_attempted"'
+run migrate up --migrations-dir "$M" --jobs 2 --allow-out-of-order
+expect_rc 0 "rerun once the database is back"
+expect_err "closed 1 earlier run(s) left 'running'"
+CHECKS=$((CHECKS + 1))
+[ "$(sql "SELECT count(*) FROM crm.schema_migrations WHERE version = '20260101000700' AND status = 'applied' AND attempt = 1")" = 41 ] \
+  || fail "after the database came back every schema has slow4 once"
+CHECKS=$((CHECKS + 1))
+[ "$(sql "SELECT count(*) FROM crm.migration_runs WHERE status = 'running'")" = 0 ] || fail "no run left 'running'"
 finish

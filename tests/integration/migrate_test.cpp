@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -337,6 +338,56 @@ TEST_F(MigrateTest, DownRevertsOnlyDeclaredDownParts) {
   EXPECT_EQ(count(*c, "SELECT count(*) FROM pg_tables WHERE tablename = 'a'"), 1);
 }
 
+TEST_F(MigrateTest, DownToRevertsNothingWhenAFileOnTheWayHasNoDownPart) {
+  Fixture f("downto");
+  f.write("global/20260101000000_orgs.sql", k_global);
+  f.write("tenant/20260101000000_a.sql",
+          "CREATE TABLE a (org_id uuid NOT NULL);\n-- crmctl:down\nDROP TABLE a;\n");
+  f.write("tenant/20260101000100_b.sql", "CREATE TABLE b (org_id uuid NOT NULL);\n");
+  f.write("tenant/20260101000200_c.sql",
+          "CREATE TABLE c (org_id uuid NOT NULL);\n-- crmctl:down\nDROP TABLE c;\n");
+  ASSERT_EQ(up(f.dir).failed_count(), 0u);
+  auto c = db.connect();
+  auto schemas = add_schema_tenants(*c, 2);
+  ASSERT_EQ(up(f.dir).failed_count(), 0u);
+  auto applied = [&] { return count(*c, "SELECT count(*) FROM crm.schema_migrations"); };
+  long before = applied();
+  auto set = *migrate::load_migrations(f.dir.string());
+  migrate::RunOptions o;
+  o.to_version = "20260101000000";
+  for (bool dry : {true, false}) {
+    o.dry_run = dry;
+    auto r = migrate::down(set, migrate::Track::tenant, o, factory(), clock, {}, stop);
+    ASSERT_FALSE(r) << "dry " << dry;
+    EXPECT_EQ(r.error().kind, ErrorKind::conflict);
+    EXPECT_NE(r.error().message.find("20260101000100_b.sql"), std::string::npos)
+        << r.error().message;
+    EXPECT_NE(r.error().message.find(schemas[0]), std::string::npos) << r.error().message;
+    EXPECT_NE(r.error().message.find("Nothing was reverted"), std::string::npos);
+    EXPECT_EQ(r.error().message.find("_c.sql"), std::string::npos) << r.error().message;
+  }
+  // Nothing reverted anywhere: c (newest, with a down part) is still in public and every schema.
+  EXPECT_EQ(applied(), before);
+  EXPECT_EQ(count(*c, "SELECT count(*) FROM pg_tables WHERE tablename = 'c'"), 3);
+  // A file whose state is recorded but which is gone from disk blocks the way too.
+  fs::remove(f.dir / "tenant/20260101000100_b.sql");
+  auto gone = migrate::down(*migrate::load_migrations(f.dir.string()), migrate::Track::tenant, o,
+                            factory(), clock, {}, stop);
+  ASSERT_FALSE(gone);
+  EXPECT_NE(gone.error().message.find("20260101000100_*.sql (file missing)"), std::string::npos)
+      << gone.error().message;
+  // With a down part on the way, down --to reverts b and c everywhere and keeps a.
+  f.write("tenant/20260101000100_b.sql",
+          "CREATE TABLE b (org_id uuid NOT NULL);\n-- crmctl:down\nDROP TABLE b;\n");
+  auto ok = migrate::down(*migrate::load_migrations(f.dir.string()), migrate::Track::tenant, o,
+                          factory(), clock, {}, stop);
+  ASSERT_TRUE(ok) << ok.error().message;
+  EXPECT_EQ(ok->failed_count(), 0u);
+  EXPECT_EQ(ok->applied_count(), 6u); // b and c in public and two schemas
+  EXPECT_EQ(count(*c, "SELECT count(*) FROM pg_tables WHERE tablename IN ('b', 'c')"), 0);
+  EXPECT_EQ(count(*c, "SELECT count(*) FROM pg_tables WHERE tablename = 'a'"), 3);
+}
+
 TEST_F(MigrateTest, LockTimeoutIsRetriedWhenTheTableFreesUp) {
   Fixture f("55p03");
   f.write("global/20260101000000_orgs.sql", k_global + std::string("CREATE TABLE busy (x int);\n"));
@@ -408,4 +459,78 @@ TEST_F(MigrateTest, RepeatableFilesRerunOnlyWhenTheirChecksumChanges) {
       count(*c, "SELECT count(*) FROM information_schema.columns WHERE table_name = 'org_slugs'"),
       2);
   EXPECT_TRUE(migrate::verify(*c, *migrate::load_migrations(f.dir.string()))->empty()); // not drift
+}
+
+TEST_F(MigrateTest, RunsLeftRunningByADeadSessionAreClosedOnTheNextRun) {
+  Fixture f("stale");
+  f.write("global/20260101000000_orgs.sql", k_global);
+  ASSERT_EQ(up(f.dir).failed_count(), 0u);
+  auto c = db.connect();
+  std::string dead = uuid_v4(), legacy = uuid_v4(), alive = uuid_v4();
+  // A run killed with -9 (its pid is gone), one from before pids were recorded, and one whose
+  // session is still connected (left alone).
+  ASSERT_TRUE(c->exec("INSERT INTO crm.migration_runs (run_id, command, actor, status, "
+                      "backend_pid, backend_start) VALUES ($1::uuid, 'up', 't', 'running', "
+                      "2147483647, now())",
+                      {dead}));
+  ASSERT_TRUE(c->exec("INSERT INTO crm.migration_runs (run_id, command, actor, status) VALUES "
+                      "($1::uuid, 'up', 't', 'running')",
+                      {legacy}));
+  ASSERT_TRUE(c->exec("INSERT INTO crm.migration_runs (run_id, command, actor, status, "
+                      "backend_pid, backend_start) SELECT $1::uuid, 'up', 't', 'running', pid, "
+                      "backend_start FROM pg_stat_activity WHERE pid = pg_backend_pid()",
+                      {alive}));
+  auto rep = up(f.dir);
+  std::vector<std::string> closed = rep.abandoned_runs;
+  std::sort(closed.begin(), closed.end());
+  std::vector<std::string> expected{dead, legacy};
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(closed, expected);
+  EXPECT_EQ(count(*c,
+                  "SELECT count(*) FROM crm.migration_runs WHERE status = 'abandoned' AND "
+                  "finished_at IS NOT NULL AND run_id IN ($1::uuid, $2::uuid)",
+                  {dead, legacy}),
+            2);
+  EXPECT_EQ(count(*c,
+                  "SELECT count(*) FROM crm.migration_runs WHERE status = 'running' AND run_id = "
+                  "$1::uuid",
+                  {alive}),
+            1);
+  // This run itself finished and recorded its session.
+  EXPECT_EQ(count(*c,
+                  "SELECT count(*) FROM crm.migration_runs WHERE run_id = $1::uuid AND status = "
+                  "'ok' AND backend_pid IS NOT NULL AND finished_at IS NOT NULL",
+                  {rep.run_id}),
+            1);
+}
+
+TEST_F(MigrateTest, DownFansOutWithProgressEventsLikeUp) {
+  Fixture f("downevents");
+  f.write("global/20260101000000_orgs.sql", k_global);
+  f.write("tenant/20260101000000_a.sql",
+          "CREATE TABLE a (org_id uuid NOT NULL);\n-- crmctl:down\nDROP TABLE a;\n");
+  ASSERT_EQ(up(f.dir).failed_count(), 0u);
+  auto c = db.connect();
+  add_schema_tenants(*c, 3);
+  ASSERT_EQ(up(f.dir).failed_count(), 0u);
+  auto set = *migrate::load_migrations(f.dir.string());
+  std::vector<FanOutEvent> events;
+  migrate::RunOptions o;
+  o.jobs = 2;
+  auto r = migrate::down(
+      set, migrate::Track::tenant, o, factory(), clock,
+      [&](const FanOutEvent& e) { events.push_back(e); }, stop);
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->failed_count(), 0u);
+  EXPECT_EQ(r->applied_count(), 4u); // public + 3 schemas, one version each
+  ASSERT_FALSE(events.empty());
+  EXPECT_EQ(events.front().kind, FanOutEvent::Kind::run_start);
+  EXPECT_EQ(events.front().total, 4u);
+  EXPECT_EQ(events.back().kind, FanOutEvent::Kind::run_done);
+  EXPECT_EQ(events.back().done, 4u);
+  auto done = std::count_if(events.begin(), events.end(), [](const auto& e) {
+    return e.kind == FanOutEvent::Kind::item_done && e.detail == "reverted 20260101000000";
+  });
+  EXPECT_EQ(done, 4);
+  EXPECT_EQ(count(*c, "SELECT count(*) FROM pg_tables WHERE tablename = 'a'"), 0);
 }

@@ -2,12 +2,11 @@
 // schema, roles and RLS policies.
 #include "core/crypto.hpp"
 #include "core/ids.hpp"
+#include "db/catalog.hpp"
 #include "migrate/migrate.hpp"
 #include "support/fakes.hpp"
-#include "support/pg.hpp"
-#include "tenant/tenant.hpp"
-#include "tenant/users.hpp"
-#include "tenant/vault.hpp"
+#include "support/tenant_fixture.hpp"
+#include "tenant/export.hpp"
 
 #include <gtest/gtest.h>
 
@@ -19,74 +18,23 @@ namespace fs = std::filesystem;
 
 namespace {
 
-class TenantTest : public ::testing::Test {
+class TenantTest : public test::TenantFixture {
 protected:
-  void SetUp() override {
-    auto s = migrate::load_migrations(std::string(CRM_SOURCE_DIR) + "/templates/migrations");
-    ASSERT_TRUE(s) << s.error().message;
-    set = *s;
-    std::atomic<bool> stop{false};
-    auto rep = migrate::up(
-        set, {}, [this] { return db::Connection::open(db.url()); }, clock, {}, stop);
-    ASSERT_TRUE(rep && rep->failed_count() == 0);
-    c = db.connect();
-    auto t = tenant::load_template(std::string(CRM_SOURCE_DIR) + "/templates/tenant/default.yaml");
-    ASSERT_TRUE(t) << t.error().message;
-    tmpl = *t;
+  // What `crmctl tenant export` does: one REPEATABLE READ snapshot in the tenant's scope.
+  Result<tenant::ExportManifest> export_tenant(const tenant::TenantRef& t, const fs::path& out) {
+    auto tx = c->tenant(tenant::scope_of(t, tenancy),
+                        {db::TxIsolation::repeatable_read, db::TxAccess::read_only});
+    if (!tx) return std::move(tx).error();
+    tenant::ExportOptions o;
+    o.out_dir = out.string();
+    o.now = clock.now();
+    o.schema_version = set.tenant.back().version;
+    auto m = tenant::export_to(**tx, t, o);
+    if (m) CRM_TRY((*tx)->commit());
+    return m;
   }
-  tenant::CreateSpec spec(const std::string& name, db::Isolation iso = db::Isolation::row) {
-    tenant::CreateSpec s;
-    s.name = name;
-    s.isolation = iso;
-    s.timezone = "Europe/London";
-    s.admin_email = "owner@" + slugify(name).substr(0, 20) + ".example";
-    s.cogs_per_minute = *Decimal::parse("0.07");
-    s.markup = *Decimal::parse("2");
-    s.free_minutes = 100;
-    s.tmpl = tmpl;
-    return s;
-  }
-  tenant::TenantRef create(const tenant::CreateSpec& s) {
-    auto r = tenant::create(*c, s, set, tenancy, actor, false);
-    EXPECT_TRUE(r) << (r ? "" : r.error().message);
-    auto t = tenant::resolve(*c, r ? r->org_id : "missing");
-    EXPECT_TRUE(t);
-    return t ? *t : tenant::TenantRef{};
-  }
-  long count(const std::string& sql, const db::Params& p = {}) {
-    auto r = c->exec(sql, p);
-    EXPECT_TRUE(r) << (r ? "" : r.error().message);
-    return r ? std::stol(r->get(0, r->columns[0])) : -1;
-  }
-  // Every tenant table's row count as the application role scoped to `t`.
-  std::map<std::string, long> app_counts(const tenant::TenantRef& t) {
-    std::map<std::string, long> out;
-    auto tables =
-        *tenant::tenant_tables(*c, t.isolation == db::Isolation::schema ? t.schema : "public");
-    auto tx = c->tenant(tenant::scope_of(t, tenancy));
-    EXPECT_TRUE(tx);
-    for (const auto& tb : tables) {
-      auto r = (*tx)->exec("SELECT count(*) AS n FROM " + db::quote_ident(tb));
-      EXPECT_TRUE(r) << tb;
-      out[tb] = r ? std::stol(r->get(0, "n")) : -1;
-    }
-    return out;
-  }
-  Result<tenant::CreateResult> try_create(const tenant::CreateSpec& s) {
-    return tenant::create(*c, s, set, tenancy, actor, false);
-  }
-  test::TempDatabase db;
-  test::FakeClock clock;
-  migrate::MigrationSet set;
-  std::unique_ptr<db::Connection> c;
-  tenant::Template tmpl;
-  tenant::Tenancy tenancy;
-  tenant::Actor actor{"test"};
 };
-
-MasterKey key_of(char fill) {
-  return *master_key_from_base64(crypto::base64_encode(std::string(32, fill)), "test");
-}
+using test::key_of;
 
 } // namespace
 
@@ -125,11 +73,16 @@ TEST_F(TenantTest, CreatesEverythingInOneStepForBothIsolations) {
                   "'applied'",
                   {sch.schema}),
             static_cast<long>(set.tenant.size()));
-  EXPECT_EQ(count("SELECT count(*) FROM pg_class t JOIN pg_namespace n ON n.oid = t.relnamespace "
-                  "WHERE n.nspname = $1 "
-                  "AND t.relkind = 'r' AND NOT (t.relrowsecurity AND t.relforcerowsecurity)",
-                  {sch.schema}),
-            0);
+  {
+    auto tx = *c->admin();
+    db::RlsExpectation want;
+    want.schemas = {sch.schema};
+    auto rls = db::tenant_table_rls(*tx, want);
+    ASSERT_TRUE(rls) << rls.error().message;
+    EXPECT_GE(rls->size(), 10u);
+    for (const auto& t : *rls)
+      EXPECT_TRUE(t.problems.empty()) << t.table << ": " << t.problems.front();
+  }
   EXPECT_EQ(count("SELECT count(*) FROM pg_indexes WHERE schemaname = $1 AND indexname = "
                   "'calls_org_started'",
                   {sch.schema}),
@@ -203,7 +156,7 @@ TEST_F(TenantTest, DuplicateSlugIsAConflictUnlessIdenticalAndIfNotExists) {
   ASSERT_FALSE(again);
   EXPECT_EQ(again.error().kind, ErrorKind::conflict);
   EXPECT_NE(again.error().message.find("--if-not-exists"), std::string::npos);
-  s.if_not_exists = true;
+  s.if_not_exists = tenant::IfNotExists::yes;
   auto same = try_create(s);
   ASSERT_TRUE(same);
   EXPECT_FALSE(same->created);
@@ -217,7 +170,7 @@ TEST_F(TenantTest, DuplicateSlugIsAConflictUnlessIdenticalAndIfNotExists) {
 }
 
 TEST_F(TenantTest, DryRunWritesNothing) {
-  auto r = tenant::create(*c, spec("Dry Clinic", db::Isolation::schema), set, tenancy, actor, true);
+  auto r = do_create(spec("Dry Clinic", db::Isolation::schema), true);
   ASSERT_TRUE(r);
   EXPECT_TRUE(r->dry_run);
   EXPECT_GE(r->steps.size(), 5u);
@@ -253,46 +206,38 @@ TEST_F(TenantTest, AdminPasswordIsBcrypt2b) {
 
 TEST_F(TenantTest, SuspendedTenantIsRefused) {
   auto t = create(spec("Sleepy Clinic"));
-  ASSERT_TRUE(tenant::set_status(*c, t, "suspended", actor, false));
-  t = *tenant::resolve(*c, t.slug);
-  auto r = tenant::create_user(*c, t, tenancy, {"x@sleepy.example", "", "viewer", std::nullopt},
-                               actor, false);
+  ASSERT_TRUE(set_status(t, "suspended"));
+  t = *resolve(t.slug);
+  auto r = create_user(t, {"x@sleepy.example", "", "viewer", std::nullopt});
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().kind, ErrorKind::conflict);
   EXPECT_NE(r.error().message.find("tenant resume"), std::string::npos);
-  EXPECT_FALSE(tenant::list_api_keys(*c, t, tenancy, clock.now()));
-  ASSERT_TRUE(tenant::set_status(*c, t, "active", actor, false));
-  t = *tenant::resolve(*c, t.slug);
-  EXPECT_TRUE(tenant::create_user(*c, t, tenancy, {"x@sleepy.example", "", "viewer", std::nullopt},
-                                  actor, false));
+  EXPECT_FALSE(list_api_keys(t, clock.now()));
+  ASSERT_TRUE(set_status(t, "active"));
+  t = *resolve(t.slug);
+  EXPECT_TRUE(create_user(t, {"x@sleepy.example", "", "viewer", std::nullopt}));
 }
 
 TEST_F(TenantTest, UsersMembershipsAndCsvImport) {
   auto t = create(spec("Users Clinic"));
-  auto u = tenant::create_user(*c, t, tenancy,
-                               {"Ana@Users.example", "Ana", "manager", std::string("pw-123456")},
-                               actor, false);
+  auto u = create_user(t, {"Ana@Users.example", "Ana", "manager", std::string("pw-123456")});
   ASSERT_TRUE(u) << u.error().message;
-  EXPECT_EQ((*u)["email"], "ana@users.example");
-  auto same = tenant::create_user(*c, t, tenancy,
-                                  {"ana@users.example", "", "manager", std::nullopt}, actor, false);
+  EXPECT_EQ(u->email, "ana@users.example");
+  auto same = create_user(t, {"ana@users.example", "", "manager", std::nullopt});
   ASSERT_TRUE(same);
-  EXPECT_FALSE((*same)["created"].get<bool>());
-  auto other = tenant::create_user(*c, t, tenancy,
-                                   {"ana@users.example", "", "viewer", std::nullopt}, actor, false);
+  EXPECT_FALSE(same->created);
+  auto other = create_user(t, {"ana@users.example", "", "viewer", std::nullopt});
   ASSERT_FALSE(other);
   EXPECT_EQ(other.error().kind, ErrorKind::conflict);
-  EXPECT_FALSE(
-      tenant::create_user(*c, t, tenancy, {"ana", "", "viewer", std::nullopt}, actor, false));
-  EXPECT_FALSE(tenant::create_user(*c, t, tenancy, {"b@users.example", "", "wizard", std::nullopt},
-                                   actor, false));
+  EXPECT_FALSE(create_user(t, {"ana", "", "viewer", std::nullopt}));
+  EXPECT_FALSE(create_user(t, {"b@users.example", "", "wizard", std::nullopt}));
 
   long members = app_counts(t)["memberships"];
   auto bad = tenant::parse_users_csv(
       "email,name,role\nbob@users.example,Bob,employee\nnot-an-email,X,viewer\n"
       "\"carol@users.example\",\"Carol, Jr.\",viewer\n");
   ASSERT_TRUE(bad);
-  auto res = tenant::import_users(*c, t, tenancy, *bad, actor, false);
+  auto res = import_users(t, *bad);
   ASSERT_TRUE(res);
   EXPECT_EQ((*res)[1].result, "error");
   EXPECT_EQ((*res)[1].line, 3u);
@@ -302,45 +247,42 @@ TEST_F(TenantTest, UsersMembershipsAndCsvImport) {
 
   auto good = tenant::parse_users_csv("email,name,role\r\nbob@users.example,Bob,employee\r\n"
                                       "\"carol@users.example\",\"Carol, Jr.\",viewer\r\n");
-  auto ok = tenant::import_users(*c, t, tenancy, *good, actor, false);
+  auto ok = import_users(t, *good);
   ASSERT_TRUE(ok);
   EXPECT_EQ((*ok)[0].result, "created");
   EXPECT_EQ((*ok)[1].name, "Carol, Jr.");
   EXPECT_EQ(app_counts(t)["memberships"], members + 2);
-  auto again = tenant::import_users(*c, t, tenancy, *good, actor, false);
+  auto again = import_users(t, *good);
   EXPECT_EQ((*again)[0].result, "exists");
-  ASSERT_TRUE(tenant::disable_user(*c, t, tenancy, "bob@users.example", actor, false));
-  auto list = tenant::list_users(*c, t, tenancy);
+  ASSERT_TRUE(disable_user(t, "bob@users.example"));
+  auto list = list_users(t);
   ASSERT_TRUE(list);
   int disabled = 0;
   for (const auto& x : *list)
-    disabled += x["status"] == "disabled";
+    disabled += x.status == "disabled";
   EXPECT_EQ(disabled, 1);
 }
 
 TEST_F(TenantTest, ApiKeysShowSecretOnceAndStoreOnlyAHash) {
   auto t = create(spec("Keys Clinic"));
   tenant::ApiKeySpec s{"zapier", {"calls:read", "contacts:read"}, std::chrono::hours(24 * 90)};
-  auto k = tenant::create_api_key(*c, t, tenancy, s, clock.now(), actor, false);
+  auto k = create_api_key(t, s, clock.now());
   ASSERT_TRUE(k) << k.error().message;
-  std::string secret = (*k)["secret"];
-  EXPECT_EQ(secret.rfind("crm_" + (*k)["prefix"].get<std::string>() + "_", 0), 0u);
+  std::string secret = k->secret;
+  EXPECT_EQ(secret.rfind("crm_" + k->prefix + "_", 0), 0u);
   EXPECT_EQ(count("SELECT count(*) FROM api_keys WHERE key_hash = $1",
                   {crypto::hex(crypto::sha256(secret))}),
             1);
   EXPECT_EQ(count("SELECT count(*) FROM api_keys WHERE key_hash = $1 OR prefix = $1", {secret}), 0);
-  auto list = tenant::list_api_keys(*c, t, tenancy, clock.now());
+  auto list = list_api_keys(t, clock.now());
   ASSERT_EQ(list->size(), 1u);
-  EXPECT_FALSE((*list)[0].contains("secret"));
-  EXPECT_EQ((*list)[0]["status"], "active");
-  EXPECT_EQ((*tenant::list_api_keys(*c, t, tenancy,
-                                    clock.now() + std::chrono::hours(24 * 91)))[0]["status"],
-            "expired");
-  ASSERT_TRUE(tenant::revoke_api_key(*c, t, tenancy, (*k)["prefix"], actor, false));
-  EXPECT_EQ((*tenant::list_api_keys(*c, t, tenancy, clock.now()))[0]["status"], "revoked");
-  EXPECT_FALSE(tenant::create_api_key(*c, t, tenancy, {"x", {"root"}, std::nullopt}, clock.now(),
-                                      actor, false));
-  auto missing = tenant::revoke_api_key(*c, t, tenancy, "nope", actor, false);
+
+  EXPECT_EQ((*list)[0].status, "active");
+  EXPECT_EQ((*list_api_keys(t, clock.now() + std::chrono::hours(24 * 91)))[0].status, "expired");
+  ASSERT_TRUE(revoke_api_key(t, k->prefix));
+  EXPECT_EQ((*list_api_keys(t, clock.now()))[0].status, "revoked");
+  EXPECT_FALSE(create_api_key(t, {"x", {"root"}, std::nullopt}, clock.now()));
+  auto missing = revoke_api_key(t, "nope");
   ASSERT_FALSE(missing);
   EXPECT_EQ(missing.error().kind, ErrorKind::not_found);
 }
@@ -350,9 +292,9 @@ TEST_F(TenantTest, VaultEncryptsMasksAndRefusesTheWrongKey) {
   auto k1 = key_of('a'), k2 = key_of('b');
   tenant::Values v{{"account_sid", "AC0123456789abcdef0123456789abcdef"},
                    {"auth_token", "supersecrettoken42"}};
-  auto r = tenant::set_credentials(*c, t, tenancy, "twilio", v, k1, actor, false);
+  auto r = set_credentials(t, "twilio", v, k1);
   ASSERT_TRUE(r) << r.error().message;
-  EXPECT_EQ(r->dump().find("supersecrettoken42"), std::string::npos);
+  EXPECT_EQ(r->masked.at("auth_token").find("supersecrettoken42"), std::string::npos);
   // Nothing in the database holds the plaintext.
   EXPECT_EQ(count("SELECT count(*) FROM " + tenant::table_of(t, "org_credentials") +
                   " WHERE position(convert_to('supersecrettoken42', 'UTF8') in ciphertext) > 0 OR "
@@ -362,21 +304,21 @@ TEST_F(TenantTest, VaultEncryptsMasksAndRefusesTheWrongKey) {
   EXPECT_EQ(
       count("SELECT count(*) FROM audit_events WHERE arguments::text LIKE '%supersecrettoken42%'"),
       0);
-  auto back = tenant::load_credentials(*c, t, tenancy, "twilio", k1);
+  auto back = load_credentials(t, "twilio", k1);
   ASSERT_TRUE(back);
   EXPECT_EQ(back->at("auth_token"), "supersecrettoken42");
   // The wrong master key: clear error, nothing overwritten.
-  auto wrong = tenant::load_credentials(*c, t, tenancy, "twilio", k2);
+  auto wrong = load_credentials(t, "twilio", k2);
   ASSERT_FALSE(wrong);
   EXPECT_EQ(wrong.error().kind, ErrorKind::config);
-  auto over = tenant::set_credentials(*c, t, tenancy, "twilio", v, k2, actor, false);
+  auto over = set_credentials(t, "twilio", v, k2);
   ASSERT_FALSE(over);
   EXPECT_EQ(over.error().kind, ErrorKind::config);
-  EXPECT_TRUE(tenant::load_credentials(*c, t, tenancy, "twilio", k1));
+  EXPECT_TRUE(load_credentials(t, "twilio", k1));
   // A tampered row does not decrypt.
   ASSERT_TRUE(c->exec("UPDATE " + tenant::table_of(t, "org_credentials") +
                       " SET ciphertext = overlay(ciphertext placing '\\x00'::bytea from 1 for 1)"));
-  EXPECT_FALSE(tenant::load_credentials(*c, t, tenancy, "twilio", k1));
+  EXPECT_FALSE(load_credentials(t, "twilio", k1));
   EXPECT_FALSE(tenant::parse_credential_text("vapi", "api_key=x"));
   EXPECT_FALSE(tenant::parse_credential_text("twilio", "auth_token=x"));
   EXPECT_FALSE(tenant::parse_credential_text("twilio", "account_sid=AC1\nauth_token=t\nextra=1"));
@@ -387,57 +329,51 @@ TEST_F(TenantTest, RotateKeyIsAllOrNothingAndRerunnable) {
   auto a = create(spec("Rot A")), b = create(spec("Rot B", db::Isolation::schema));
   auto k1 = key_of('a'), k2 = key_of('b'), k3 = key_of('c');
   tenant::Values el{{"api_key", "sk_elevenlabs_key_0001"}};
-  ASSERT_TRUE(tenant::set_credentials(*c, a, tenancy, "elevenlabs", el, k1, actor, false));
-  ASSERT_TRUE(tenant::set_credentials(*c, b, tenancy, "elevenlabs", el, k1, actor, false));
-  auto r = tenant::rotate_key(*c, k1, k2, actor, false);
+  ASSERT_TRUE(set_credentials(a, "elevenlabs", el, k1));
+  ASSERT_TRUE(set_credentials(b, "elevenlabs", el, k1));
+  auto r = rotate_key(k1, k2);
   ASSERT_TRUE(r) << r.error().message;
-  EXPECT_EQ((*r)["rotated"], 2);
-  EXPECT_TRUE(tenant::load_credentials(*c, b, tenancy, "elevenlabs", k2));
-  EXPECT_FALSE(tenant::load_credentials(*c, b, tenancy, "elevenlabs", k1));
-  auto again = tenant::rotate_key(*c, k1, k2, actor, false);
+  EXPECT_EQ(r->rotated, 2);
+  EXPECT_TRUE(load_credentials(b, "elevenlabs", k2));
+  EXPECT_FALSE(load_credentials(b, "elevenlabs", k1));
+  auto again = rotate_key(k1, k2);
   ASSERT_TRUE(again);
-  EXPECT_EQ((*again)["already_rotated"], 2);
+  EXPECT_EQ(again->already_rotated, 2);
   // A rotation from the wrong current key changes nothing.
-  auto bad = tenant::rotate_key(*c, k3, key_of('d'), actor, false);
+  auto bad = rotate_key(k3, key_of('d'));
   ASSERT_FALSE(bad);
   EXPECT_EQ(bad.error().kind, ErrorKind::config);
-  EXPECT_TRUE(tenant::load_credentials(*c, a, tenancy, "elevenlabs", k2));
+  EXPECT_TRUE(load_credentials(a, "elevenlabs", k2));
 }
 
 TEST_F(TenantTest, IsolationEveryTenantCommandForAStaysInA) {
   auto a = create(spec("Alpha Clinic")), b = create(spec("Beta Clinic"));
   auto a2 = create(spec("Gamma Clinic", db::Isolation::schema));
-  ASSERT_TRUE(tenant::create_user(*c, b, tenancy, {"b1@beta.example", "", "viewer", std::nullopt},
-                                  actor, false));
-  ASSERT_TRUE(tenant::create_api_key(*c, b, tenancy, {"b", {"calls:read"}, std::nullopt},
-                                     clock.now(), actor, false));
-  ASSERT_TRUE(tenant::set_credentials(*c, b, tenancy, "retell", {{"api_key", "key_beta_000001"}},
-                                      key_of('k'), actor, false));
+  ASSERT_TRUE(create_user(b, {"b1@beta.example", "", "viewer", std::nullopt}));
+  ASSERT_TRUE(create_api_key(b, {"b", {"calls:read"}, std::nullopt}, clock.now()));
+  ASSERT_TRUE(set_credentials(b, "retell", {{"api_key", "key_beta_000001"}}, key_of('k')));
   auto before = app_counts(b);
   auto k = key_of('k');
   for (const auto* t : {&a, &a2}) {
-    ASSERT_TRUE(tenant::create_user(
-        *c, *t, tenancy, {"a1@alpha.example", "", "manager", std::nullopt}, actor, false));
+    ASSERT_TRUE(create_user(*t, {"a1@alpha.example", "", "manager", std::nullopt}));
     auto rows = tenant::parse_users_csv("email,name,role\na2@alpha.example,,viewer\n");
-    ASSERT_TRUE(tenant::import_users(*c, *t, tenancy, *rows, actor, false));
-    ASSERT_TRUE(tenant::disable_user(*c, *t, tenancy, "a2@alpha.example", actor, false));
-    auto key = tenant::create_api_key(*c, *t, tenancy, {"a", {"calls:read"}, std::nullopt},
-                                      clock.now(), actor, false);
+    ASSERT_TRUE(import_users(*t, *rows));
+    ASSERT_TRUE(disable_user(*t, "a2@alpha.example"));
+    auto key = create_api_key(*t, {"a", {"calls:read"}, std::nullopt}, clock.now());
     ASSERT_TRUE(key);
-    ASSERT_TRUE(tenant::revoke_api_key(*c, *t, tenancy, (*key)["prefix"], actor, false));
-    ASSERT_TRUE(tenant::set_credentials(*c, *t, tenancy, "retell", {{"api_key", "key_alpha_00001"}},
-                                        k, actor, false));
-    ASSERT_TRUE(tenant::delete_credentials(*c, *t, tenancy, "retell", actor, false));
+    ASSERT_TRUE(revoke_api_key(*t, key->prefix));
+    ASSERT_TRUE(set_credentials(*t, "retell", {{"api_key", "key_alpha_00001"}}, k));
+    ASSERT_TRUE(delete_credentials(*t, "retell"));
     // Reads for A see nothing of B.
-    auto users = tenant::list_users(*c, *t, tenancy);
+    auto users = list_users(*t);
     for (const auto& u : *users)
-      EXPECT_NE(u["email"], "b1@beta.example");
-    EXPECT_EQ(tenant::list_api_keys(*c, *t, tenancy, clock.now())->size(), 1u);
-    EXPECT_TRUE(tenant::list_credentials(*c, *t, tenancy)->empty());
-    auto shown = tenant::show(*c, *t, tenancy);
-    EXPECT_EQ((*shown)["counts"]["users"], 2); // the admin and a1 (a2 is disabled)
+      EXPECT_NE(u.email, "b1@beta.example");
+    EXPECT_EQ(list_api_keys(*t, clock.now())->size(), 1u);
+    EXPECT_TRUE(list_credentials(*t)->empty());
+    auto shown = show(*t);
+    EXPECT_EQ(shown->counts.users, 2); // the admin and a1 (a2 is disabled)
     fs::path out = fs::temp_directory_path() / ("crmctl-export-" + uuid_v4());
-    auto m = tenant::export_to(*c, *t, tenancy, out.string(), clock.now(), actor);
+    auto m = export_tenant(*t, out);
     ASSERT_TRUE(m) << m.error().message;
     for (const auto& e : fs::directory_iterator(out)) {
       std::ifstream f(e.path());
@@ -448,24 +384,24 @@ TEST_F(TenantTest, IsolationEveryTenantCommandForAStaysInA) {
     fs::remove_all(out);
   }
   EXPECT_EQ(app_counts(b), before);
-  auto b_keys = tenant::list_api_keys(*c, b, tenancy, clock.now());
-  EXPECT_EQ((*b_keys)[0]["status"], "active");
-  EXPECT_TRUE(tenant::load_credentials(*c, b, tenancy, "retell", k));
+  auto b_keys = list_api_keys(b, clock.now());
+  EXPECT_EQ((*b_keys)[0].status, "active");
+  EXPECT_TRUE(load_credentials(b, "retell", k));
 }
 
 TEST_F(TenantTest, ExportWritesJsonlAndManifest) {
   auto t = create(spec("Export Clinic", db::Isolation::schema));
   fs::path out = fs::temp_directory_path() / ("crmctl-export-" + uuid_v4());
-  auto m = tenant::export_to(*c, t, tenancy, out.string(), clock.now(), actor);
+  auto m = export_tenant(t, out);
   ASSERT_TRUE(m) << m.error().message;
-  EXPECT_EQ((*m)["tenant"]["id"], t.id);
-  EXPECT_EQ((*m)["schema_version"], set.tenant.back().version);
+  EXPECT_EQ(m->tenant.id, t.id);
+  EXPECT_EQ(m->schema_version, set.tenant.back().version);
   bool saw_services = false;
-  for (const auto& tb : (*m)["tables"]) {
-    EXPECT_TRUE(fs::exists(out / tb["file"].get<std::string>()));
-    if (tb["table"] == "services") {
+  for (const auto& tb : m->tables) {
+    EXPECT_TRUE(fs::exists(out / tb.file));
+    if (tb.name == "services") {
       saw_services = true;
-      EXPECT_EQ(tb["rows"], 7);
+      EXPECT_EQ(tb.rows, 7u);
       std::ifstream f(out / "services.jsonl");
       std::string line;
       std::getline(f, line);
@@ -480,38 +416,96 @@ TEST_F(TenantTest, ExportWritesJsonlAndManifest) {
 TEST_F(TenantTest, SoftDeleteAndPurge) {
   auto row = create(spec("Purge Row")), sch = create(spec("Purge Schema", db::Isolation::schema));
   auto keep = create(spec("Keep Me"));
-  ASSERT_TRUE(tenant::remove(*c, row, false, actor, false));
-  EXPECT_EQ((*tenant::resolve(*c, row.slug)).status, "deleted");
+  ASSERT_TRUE(remove(row, false));
+  EXPECT_EQ((*resolve(row.slug)).status, "deleted");
   EXPECT_EQ(count("SELECT count(*) FROM services WHERE org_id = $1::uuid", {row.id}), 7);
-  auto purged = tenant::remove(*c, row, true, actor, false);
+  auto purged = remove(row, true);
   ASSERT_TRUE(purged) << purged.error().message;
-  ASSERT_TRUE(tenant::remove(*c, sch, true, actor, false));
+  ASSERT_TRUE(remove(sch, true));
   EXPECT_EQ(count("SELECT count(*) FROM services WHERE org_id = $1::uuid", {row.id}), 0);
   EXPECT_EQ(count("SELECT count(*) FROM pg_namespace WHERE nspname = $1", {sch.schema}), 0);
   EXPECT_EQ(count("SELECT count(*) FROM organizations WHERE id IN ($1::uuid, $2::uuid)",
                   {row.id, sch.id}),
             0);
-  EXPECT_FALSE(tenant::resolve(*c, row.slug));
+  EXPECT_FALSE(resolve(row.slug));
   EXPECT_EQ(app_counts(keep)["services"], 7);
   EXPECT_GE(count("SELECT count(*) FROM audit_events WHERE action = 'tenant.purge'"), 2);
 }
 
 TEST_F(TenantTest, ResolveIsUuidFirst) {
   auto t = create(spec("Resolve Clinic"));
-  EXPECT_EQ(tenant::resolve(*c, t.id)->slug, "resolve-clinic");
-  EXPECT_EQ(tenant::resolve(*c, "resolve-clinic")->id, t.id);
-  auto missing = tenant::resolve(*c, uuid_v4());
+  EXPECT_EQ(resolve(t.id)->slug, "resolve-clinic");
+  EXPECT_EQ(resolve("resolve-clinic")->id, t.id);
+  auto missing = resolve(uuid_v4());
   ASSERT_FALSE(missing);
   EXPECT_EQ(missing.error().kind, ErrorKind::not_found);
-  ASSERT_TRUE(tenant::update(*c, t,
-                             {std::nullopt, std::string("renamed"), std::nullopt, std::nullopt,
-                              std::nullopt, std::nullopt, std::nullopt, std::nullopt, std::nullopt,
-                              std::nullopt},
-                             actor, false));
-  EXPECT_EQ(tenant::resolve(*c, t.id)->slug, "renamed");
+  ASSERT_TRUE(
+      update(t, {std::nullopt, std::string("renamed"), std::nullopt, std::nullopt, std::nullopt,
+                 std::nullopt, std::nullopt, std::nullopt, std::nullopt, std::nullopt}));
+  EXPECT_EQ(resolve(t.id)->slug, "renamed");
   tenant::UpdateSpec bad;
   bad.markup = *Decimal::parse("-2");
-  auto r = tenant::update(*c, *tenant::resolve(*c, t.id), bad, actor, false);
+  auto r = update(*resolve(t.id), bad);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().message, "--markup must not be negative");
+}
+
+TEST_F(TenantTest, TheRlsCatalogCheckCatchesAPolicyThatLetsEveryRowIn) {
+  auto t = create(spec("Leaky Clinic"));
+  auto clean = [&] {
+    auto tx = *c->admin();
+    db::RlsExpectation want;
+    want.schemas = {"public"};
+    auto rls = db::tenant_table_rls(*tx, want);
+    EXPECT_TRUE(rls);
+    std::map<std::string, std::vector<std::string>> problems;
+    for (const auto& x : *rls)
+      if (!x.problems.empty()) problems[x.table] = x.problems;
+    return problems;
+  };
+  EXPECT_TRUE(clean().empty());
+  // Enabled and forced, but a second permissive policy ORs every row in.
+  ASSERT_TRUE(c->exec("CREATE POLICY leak ON services FOR SELECT TO crm_app USING (true)"));
+  auto p = clean();
+  ASSERT_EQ(p.size(), 1u);
+  ASSERT_TRUE(p.count("services"));
+  EXPECT_NE(p["services"].front().find("leak"), std::string::npos);
+  ASSERT_TRUE(c->exec("DROP POLICY leak ON services"));
+  ASSERT_TRUE(c->exec("ALTER TABLE calls NO FORCE ROW LEVEL SECURITY"));
+  EXPECT_EQ(clean()["calls"].front(), "row-level security is not forced");
+  EXPECT_EQ(app_counts(t)["services"], 7);
+}
+
+TEST_F(TenantTest, DomainOperationsComposeInOneTransaction) {
+  auto t = create(spec("Compose Clinic"));
+  long keys = app_counts(t)["api_keys"];
+  // A user and an API key in one transaction; the second fails, so the first is rolled back too.
+  {
+    auto tx = *c->admin();
+    ASSERT_TRUE(tenant::create_user(*tx, t, tenancy, {"new@compose.example", "", "viewer", {}},
+                                    actor, DryRun::no));
+    auto scoped = *db::scoped(*tx, tenant::scope_of(t, tenancy));
+    auto bad = tenant::create_api_key(*scoped, t, {"k", {"no:such"}, std::nullopt}, clock.now(),
+                                      actor, DryRun::no);
+    ASSERT_FALSE(bad);
+  } // destroyed without commit
+  EXPECT_EQ(count("SELECT count(*) FROM users WHERE email = 'new@compose.example'"), 0);
+  // Both succeed: one commit makes both visible.
+  {
+    auto tx = *c->admin();
+    ASSERT_TRUE(tenant::create_user(*tx, t, tenancy, {"new@compose.example", "", "viewer", {}},
+                                    actor, DryRun::no));
+    {
+      auto scoped = *db::scoped(*tx, tenant::scope_of(t, tenancy));
+      ASSERT_TRUE(tenant::create_api_key(*scoped, t, {"k", {"calls:read"}, std::nullopt},
+                                         clock.now(), actor, DryRun::no));
+    }
+    ASSERT_TRUE(tx->commit());
+  }
+  EXPECT_EQ(count("SELECT count(*) FROM users WHERE email = 'new@compose.example'"), 1);
+  EXPECT_EQ(app_counts(t)["api_keys"], keys + 1);
+  EXPECT_EQ(count("SELECT count(*) FROM audit_events WHERE org_id = $1::uuid AND action IN "
+                  "('user.create', 'apikey.create')",
+                  {t.id}),
+            2);
 }

@@ -143,3 +143,54 @@ TEST(Database, UnreachableIsDbUnavailableWithHost) {
   EXPECT_NE(c.error().message.find("127.0.0.1:1"), std::string::npos);
   EXPECT_EQ(c.error().message.find("pw"), std::string::npos);
 }
+
+TEST_F(TenantTxTest, ScopedTenantTxComposesInsideTheParentTransaction) {
+  ASSERT_TRUE(c->exec("CREATE TABLE log (msg text)"));
+  {
+    auto tx = *c->admin();
+    ASSERT_TRUE(tx->exec("INSERT INTO log VALUES ('admin step')"));
+    {
+      auto in_a = db::scoped(*tx, scope(a));
+      ASSERT_TRUE(in_a) << in_a.error().message;
+      EXPECT_TRUE((*in_a)->borrowed());
+      // Under the tenant's RLS inside the parent's transaction.
+      EXPECT_EQ((*in_a)->exec("SELECT count(*) AS n FROM notes")->get(0, "n"), "2");
+      EXPECT_EQ((*in_a)->exec("SELECT current_user AS u")->get(0, "u"), "crm_app");
+      ASSERT_TRUE((*in_a)->exec("INSERT INTO notes VALUES ($1, 10, 'composed')", {a}));
+      EXPECT_FALSE((*in_a)->exec("INSERT INTO notes VALUES ($1, 11, 'foreign')", {b}));
+    }
+    // The failed insert aborted the whole transaction: nothing of it survives a rollback.
+  }
+  EXPECT_EQ(c->exec("SELECT count(*) AS n FROM notes WHERE id = 10")->get(0, "n"), "0");
+  EXPECT_EQ(c->exec("SELECT count(*) AS n FROM log")->get(0, "n"), "0");
+
+  auto tx = *c->admin();
+  ASSERT_TRUE(tx->exec("INSERT INTO log VALUES ('admin step')"));
+  {
+    auto in_a = *db::scoped(*tx, scope(a));
+    ASSERT_TRUE(in_a->exec("INSERT INTO notes VALUES ($1, 10, 'composed')", {a}));
+    auto commit = in_a->commit();
+    ASSERT_FALSE(commit); // a borrowed scope commits with its parent
+    EXPECT_NE(commit.error().message.find("parent"), std::string::npos);
+  }
+  // Leaving the scope returned to the login role and cleared the tenant.
+  auto after = tx->exec("SELECT current_user AS u, current_setting('app.current_org_id', true) g");
+  EXPECT_NE(after->get(0, "u"), "crm_app");
+  EXPECT_EQ(after->get(0, "g"), "");
+  {
+    auto in_b = *db::scoped(*tx, scope(b));
+    ASSERT_TRUE(in_b->exec("INSERT INTO notes VALUES ($1, 10, 'b too')", {b}));
+  }
+  ASSERT_TRUE(tx->commit());
+  EXPECT_FALSE(tx->active());
+  EXPECT_EQ(c->exec("SELECT count(*) AS n FROM notes WHERE id = 10")->get(0, "n"), "2");
+  EXPECT_EQ(c->exec("SELECT count(*) AS n FROM log")->get(0, "n"), "1");
+}
+
+TEST_F(TenantTxTest, ScopeOfAFinishedTransactionIsRefused) {
+  auto tx = *c->admin();
+  ASSERT_TRUE(tx->commit());
+  auto s = db::scoped(*tx, scope(a));
+  ASSERT_FALSE(s);
+  EXPECT_NE(s.error().message.find("finished"), std::string::npos);
+}

@@ -1,6 +1,10 @@
 // Starts tests/sim (crm-sim) on a free loopback port for the lifetime of a test.
 #pragma once
 #include "core/crypto.hpp"
+#include "core/result.hpp"
+#include "http/client.hpp"
+
+#include <nlohmann/json.hpp>
 
 #include <gtest/gtest.h>
 
@@ -9,6 +13,7 @@
 #include <fcntl.h>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <string>
 #include <sys/wait.h>
 #include <thread>
@@ -47,6 +52,7 @@ public:
     if (m_port == 0) ADD_FAILURE() << "crm-sim did not start";
   }
   ~Simulator() {
+    m_control.reset(); // its idle keep-alive connection would hold a server thread at shutdown
     if (m_pid > 0) {
       kill(m_pid, SIGTERM);
       waitpid(m_pid, nullptr, 0);
@@ -55,7 +61,43 @@ public:
   }
   std::string url() const { return "http://127.0.0.1:" + std::to_string(m_port); }
 
+  /// Injects a fault (POST /__sim/faults), e.g. R"({"path_prefix":"/token","drop":"close"})".
+  Status fault(const std::string& json) {
+    auto r = control().send({"POST",
+                             url() + "/__sim/faults",
+                             {{"Content-Type", "application/json"}},
+                             json,
+                             std::chrono::milliseconds(5000)});
+    if (!r || r->status != 201) return make_error(ErrorKind::unexpected, "fault injection failed");
+    return {};
+  }
+  /// GET of an inspection endpoint ("/__sim/requests", "/__sim/stats", "/__sim/hits") as JSON.
+  nlohmann::json inspect(const std::string& path) {
+    auto r = control().send({"GET", url() + path, {}, "", std::chrono::milliseconds(5000)});
+    if (!r || r->status != 200) {
+      ADD_FAILURE() << "crm-sim " << path << " failed";
+      return nullptr;
+    }
+    return nlohmann::json::parse(r->body, nullptr, false);
+  }
+  /// The requests the simulator logged for `method` on paths starting with `path_prefix`.
+  std::vector<nlohmann::json> requests(const std::string& method, const std::string& path_prefix) {
+    std::vector<nlohmann::json> out;
+    auto all = inspect("/__sim/requests");
+    if (!all.is_array()) return out;
+    for (auto& r : all)
+      if (r["method"] == method && r["path"].get<std::string>().rfind(path_prefix, 0) == 0)
+        out.push_back(r);
+    return out;
+  }
+
 private:
+  http::Client& control() {
+    if (!m_control) m_control = http::make_curl_client();
+    return *m_control;
+  }
+
+  std::unique_ptr<http::CurlClient> m_control;
   pid_t m_pid = -1;
   int m_port = 0;
   std::string m_port_file;

@@ -1,0 +1,529 @@
+// Parsing tests: argv in, the verb's Options out, for every leaf of the command tree; bad argv of
+// every verb family is a usage error (exit 2). A leaf without a parse test fails the build
+// (ParseCoverage.EveryLeafHasAParseTest).
+#include "cmd/apikey/commands.hpp"
+#include "cmd/completion/commands.hpp"
+#include "cmd/config/commands.hpp"
+#include "cmd/context/commands.hpp"
+#include "cmd/creds/commands.hpp"
+#include "cmd/docs/gendocs.hpp"
+#include "cmd/doctor/commands.hpp"
+#include "cmd/migrate/commands.hpp"
+#include "cmd/tenant/commands.hpp"
+#include "cmd/user/commands.hpp"
+#include "cmd/version/commands.hpp"
+#include "cmd_harness.hpp"
+
+#include <set>
+
+using namespace crm;
+using test::parse;
+
+namespace {
+
+// The command paths the tests below parse. Add a verb → add it here and a test for it.
+const std::set<std::string> k_parse_covered = {
+    "__gendocs",       "apikey create",   "apikey list",  "apikey revoke",    "completion",
+    "config profiles", "config validate", "config view",  "context clear",    "context show",
+    "context use",     "creds delete",    "creds list",   "creds rotate-key", "creds set",
+    "creds verify",    "doctor",          "migrate down", "migrate new",      "migrate plan",
+    "migrate repair",  "migrate status",  "migrate up",   "migrate verify",   "tenant create",
+    "tenant delete",   "tenant export",   "tenant list",  "tenant resume",    "tenant show",
+    "tenant suspend",  "tenant update",   "user create",  "user disable",     "user import",
+    "user list",       "version",
+};
+
+// Parses and asserts it selected `path`.
+std::unique_ptr<test::Parsed> parse_ok(const std::vector<std::string>& args,
+                                       const std::string& path) {
+  auto p = parse(args);
+  EXPECT_TRUE(p->ok()) << p->error;
+  EXPECT_EQ(p->path(), path);
+  EXPECT_TRUE(k_parse_covered.count(path)) << path << " missing from k_parse_covered";
+  return p;
+}
+
+} // namespace
+
+TEST(ParseCoverage, EveryLeafHasAParseTest) {
+  auto leaves = test::leaf_paths();
+  ASSERT_GT(leaves.size(), 30u);
+  for (const auto& l : leaves)
+    EXPECT_TRUE(k_parse_covered.count(l))
+        << "`crmctl " << l << "` has no parse test: add one to tests/cmd/parse_test.cpp";
+  std::set<std::string> tree(leaves.begin(), leaves.end());
+  for (const auto& c : k_parse_covered)
+    EXPECT_TRUE(tree.count(c)) << "k_parse_covered names `" << c << "`, which is not a command";
+}
+
+TEST(ParseCoverage, EveryLeafHasOptionsAndAnEffect) {
+  test::Parsed p;
+  std::set<std::string> with_options;
+  for (const auto& [app, opts] : p.ctx.options) {
+    EXPECT_NE(opts, nullptr) << cmd::command_path(app);
+    EXPECT_TRUE(p.ctx.effects.count(app)) << cmd::command_path(app);
+    with_options.insert(cmd::command_path(app));
+  }
+  for (const auto& l : test::leaf_paths())
+    EXPECT_TRUE(with_options.count(l)) << l << " registered no Options";
+}
+
+// --- global flags ---------------------------------------------------------------------------
+
+TEST(Parse, GlobalFlags) {
+  auto p = parse_ok({"--config", "/etc/x.yaml", "--profile", "prod", "--db", "postgresql://h/db",
+                     "-o", "yaml", "--tenant", "acme", "--dry-run", "-y", "-vv", "--log-format",
+                     "json", "--no-color", "--read-only", "tenant", "list"},
+                    "tenant list");
+  const auto& g = p->global;
+  EXPECT_EQ(g.config_path, "/etc/x.yaml");
+  EXPECT_EQ(g.profile, "prod");
+  EXPECT_EQ(g.db_url, "postgresql://h/db");
+  EXPECT_EQ(g.output, "yaml");
+  EXPECT_EQ(g.tenant, "acme");
+  EXPECT_TRUE(g.dry_run);
+  EXPECT_TRUE(g.yes);
+  EXPECT_EQ(g.verbose, 2);
+  EXPECT_FALSE(g.quiet);
+  EXPECT_EQ(g.log_format, "json");
+  EXPECT_TRUE(g.no_color);
+  EXPECT_TRUE(g.read_only);
+}
+
+TEST(Parse, QuietAndVerboseAreFlagsNotOptions) {
+  auto p = parse_ok({"-q", "-o", "json", "-v", "--log-format", "json", "version"}, "version");
+  EXPECT_TRUE(p->global.quiet);
+  EXPECT_EQ(p->global.verbose, 1);
+  EXPECT_EQ(p->global.output, "json");
+  EXPECT_EQ(p->global.log_format, "json");
+}
+
+TEST(Parse, GlobalFlagsAfterTheVerbAndDefaults) {
+  // Global flags fall through: they may follow the verb.
+  auto p = parse_ok({"tenant", "show", "acme", "-o", "json", "--yes", "-q"}, "tenant show");
+  EXPECT_EQ(p->global.output, "json");
+  EXPECT_TRUE(p->global.yes);
+  EXPECT_TRUE(p->global.quiet);
+  auto d = parse_ok({"version"}, "version");
+  EXPECT_EQ(d->global.output, "");
+  EXPECT_FALSE(d->global.dry_run);
+  EXPECT_FALSE(d->global.yes);
+  EXPECT_EQ(d->global.log_format, "text");
+  EXPECT_FALSE(d->global.read_only);
+}
+
+// --- version, completion, config, context, doctor, __gendocs ----------------------------------
+
+TEST(Parse, Version) {
+  auto p = parse_ok({"version"}, "version");
+  EXPECT_EQ(p->effect(), cmd::Effect::reads);
+  (void)p->options<cmd::VersionOptions>();
+}
+
+TEST(Parse, Completion) {
+  for (const char* sh : {"bash", "zsh", "fish"}) {
+    auto p = parse_ok({"completion", sh}, "completion");
+    EXPECT_EQ(p->options<cmd::CompletionOptions>().shell, sh);
+    EXPECT_EQ(p->options<cmd::CompletionOptions>().root, &p->root);
+  }
+}
+
+TEST(Parse, ConfigVerbs) {
+  auto v = parse_ok({"--config", "c.yaml", "config", "view"}, "config view");
+  EXPECT_EQ(v->global.config_path, "c.yaml");
+  (void)v->options<cmd::ConfigViewOptions>();
+  auto val = parse_ok({"config", "validate"}, "config validate");
+  (void)val->options<cmd::ConfigValidateOptions>();
+  auto pr = parse_ok({"config", "profiles", "-o", "json"}, "config profiles");
+  (void)pr->options<cmd::ConfigProfilesOptions>();
+  for (auto* p : {v.get(), val.get(), pr.get()})
+    EXPECT_EQ(p->effect(), cmd::Effect::reads) << p->path();
+}
+
+TEST(Parse, ContextVerbs) {
+  auto u = parse_ok({"context", "use", "serenity-medspa"}, "context use");
+  EXPECT_EQ(u->options<cmd::ContextUseOptions>().tenant, "serenity-medspa");
+  auto s = parse_ok({"context", "show"}, "context show");
+  (void)s->options<cmd::ContextShowOptions>();
+  auto c = parse_ok({"context", "clear"}, "context clear");
+  (void)c->options<cmd::ContextClearOptions>();
+}
+
+TEST(Parse, Doctor) {
+  auto p = parse_ok({"doctor", "--migrations-dir", "/srv/migrations"}, "doctor");
+  EXPECT_EQ(p->options<cmd::DoctorOptions>().migrations_dir, "/srv/migrations");
+  auto d = parse_ok({"doctor"}, "doctor");
+  EXPECT_EQ(d->options<cmd::DoctorOptions>().migrations_dir, "");
+}
+
+TEST(Parse, Gendocs) {
+  auto p = parse_ok({"__gendocs", "--out", "/tmp/docs"}, "__gendocs");
+  EXPECT_EQ(p->options<cmd::GendocsOptions>().out_dir, "/tmp/docs");
+  EXPECT_EQ(p->options<cmd::GendocsOptions>().root, &p->root);
+  EXPECT_EQ(parse_ok({"__gendocs"}, "__gendocs")->options<cmd::GendocsOptions>().out_dir, ".");
+}
+
+// --- migrate --------------------------------------------------------------------------------
+
+TEST(Parse, MigrateStatusPlanVerifyRepairShareCommonFlags) {
+  auto st = parse_ok({"migrate", "status", "--migrations-dir", "/m", "--lock-timeout", "30s"},
+                     "migrate status");
+  EXPECT_EQ(st->options<cmd::MigrateStatusOptions>().common.migrations_dir, "/m");
+  EXPECT_EQ(st->options<cmd::MigrateStatusOptions>().common.lock_timeout, "30s");
+  auto pl = parse_ok({"migrate", "plan", "--migrations-dir", "/p"}, "migrate plan");
+  EXPECT_EQ(pl->options<cmd::MigratePlanOptions>().common.migrations_dir, "/p");
+  EXPECT_EQ(pl->options<cmd::MigratePlanOptions>().common.lock_timeout, "10s"); // default
+  auto ve = parse_ok({"migrate", "verify", "--migrations-dir", "/v"}, "migrate verify");
+  EXPECT_EQ(ve->options<cmd::MigrateVerifyOptions>().common.migrations_dir, "/v");
+  auto re = parse_ok({"migrate", "repair", "--lock-timeout", "1m"}, "migrate repair");
+  EXPECT_EQ(re->options<cmd::MigrateRepairOptions>().common.lock_timeout, "1m");
+  EXPECT_EQ(re->effect(), cmd::Effect::writes);
+}
+
+TEST(Parse, MigrateUp) {
+  auto p =
+      parse_ok({"migrate", "up", "--to", "20260101000000", "--jobs", "8", "--canary", "10",
+                "--tenants", "acme,org_4f1c", "--on-error", "continue", "--allow-out-of-order"},
+               "migrate up");
+  const auto& o = p->options<cmd::MigrateUpOptions>();
+  EXPECT_EQ(o.to, "20260101000000");
+  EXPECT_EQ(o.jobs, 8);
+  EXPECT_EQ(o.canary, 10);
+  EXPECT_EQ(o.tenants, "acme,org_4f1c");
+  EXPECT_EQ(o.on_error, "continue");
+  EXPECT_TRUE(o.allow_out_of_order);
+  auto d = parse_ok({"migrate", "up"}, "migrate up");
+  const auto& od = d->options<cmd::MigrateUpOptions>();
+  EXPECT_EQ(od.jobs, 4);
+  EXPECT_EQ(od.canary, 0);
+  EXPECT_EQ(od.tenants, "all");
+  EXPECT_EQ(od.on_error, "stop");
+  EXPECT_FALSE(od.allow_out_of_order);
+  EXPECT_EQ(d->effect(), cmd::Effect::writes);
+}
+
+TEST(Parse, MigrateDown) {
+  auto p =
+      parse_ok({"migrate", "down", "--to", "20260101000000", "--track", "global"}, "migrate down");
+  EXPECT_EQ(p->options<cmd::MigrateDownOptions>().to, "20260101000000");
+  EXPECT_EQ(p->options<cmd::MigrateDownOptions>().track, "global");
+  EXPECT_EQ(p->effect(), cmd::Effect::destroys);
+  EXPECT_EQ(parse_ok({"migrate", "down"}, "migrate down")->options<cmd::MigrateDownOptions>().track,
+            "tenant");
+}
+
+TEST(Parse, MigrateNew) {
+  auto p = parse_ok(
+      {"migrate", "new", "add_call_tags", "--track", "global", "--migrations-dir", "/tmp/m"},
+      "migrate new");
+  const auto& o = p->options<cmd::MigrateNewOptions>();
+  EXPECT_EQ(o.name, "add_call_tags");
+  EXPECT_EQ(o.track, "global");
+  EXPECT_EQ(o.common.migrations_dir, "/tmp/m");
+}
+
+// --- tenant ---------------------------------------------------------------------------------
+
+TEST(Parse, TenantCreate) {
+  auto p = parse_ok({"tenant", "create", "O'Brien Dental", "--isolation", "schema",
+                     "--free-minutes", "5", "--if-not-exists"},
+                    "tenant create");
+  const auto& o = p->options<cmd::TenantCreateOptions>();
+  EXPECT_EQ(o.name, "O'Brien Dental");
+  EXPECT_EQ(o.isolation, "schema");
+  EXPECT_EQ(o.free_minutes, 5);
+  EXPECT_TRUE(o.if_not_exists);
+  // Untouched flags keep their defaults.
+  EXPECT_EQ(o.slug, "");
+  EXPECT_EQ(o.timezone, "UTC");
+  EXPECT_EQ(o.currency, "USD");
+  EXPECT_EQ(o.cogs_per_minute, "0");
+  EXPECT_EQ(o.rounding, "per_call_ceil_minute");
+  EXPECT_FALSE(o.admin_password_stdin);
+  EXPECT_EQ(p->effect(), cmd::Effect::writes);
+}
+
+TEST(Parse, TenantCreateEveryFlag) {
+  auto p = parse_ok({"tenant",
+                     "create",
+                     "Serenity MedSpa",
+                     "--slug",
+                     "serenity",
+                     "--isolation",
+                     "row",
+                     "--timezone",
+                     "Europe/London",
+                     "--currency",
+                     "GBP",
+                     "--admin-email",
+                     "owner@serenity.example",
+                     "--admin-name",
+                     "Sam Owner",
+                     "--admin-password-stdin",
+                     "--cogs-per-minute",
+                     "0.07",
+                     "--rate-per-minute",
+                     "0.15",
+                     "--markup",
+                     "2",
+                     "--rounding",
+                     "per_second",
+                     "--settings",
+                     "t.yaml",
+                     "--migrations-dir",
+                     "/m"},
+                    "tenant create");
+  const auto& o = p->options<cmd::TenantCreateOptions>();
+  EXPECT_EQ(o.slug, "serenity");
+  EXPECT_EQ(o.isolation, "row");
+  EXPECT_EQ(o.timezone, "Europe/London");
+  EXPECT_EQ(o.currency, "GBP");
+  EXPECT_EQ(o.admin_email, "owner@serenity.example");
+  EXPECT_EQ(o.admin_name, "Sam Owner");
+  EXPECT_TRUE(o.admin_password_stdin);
+  EXPECT_EQ(o.cogs_per_minute, "0.07");
+  EXPECT_EQ(o.rate_per_minute, "0.15");
+  EXPECT_EQ(o.markup, "2");
+  EXPECT_EQ(o.rounding, "per_second");
+  EXPECT_EQ(o.settings_file, "t.yaml");
+  EXPECT_EQ(o.migrations_dir, "/m");
+  EXPECT_FALSE(o.if_not_exists);
+}
+
+TEST(Parse, TenantList) {
+  auto p = parse_ok(
+      {"tenant", "list", "--status", "suspended", "--isolation", "schema", "--search", "dental"},
+      "tenant list");
+  const auto& o = p->options<cmd::TenantListOptions>();
+  EXPECT_EQ(o.status, "suspended");
+  EXPECT_EQ(o.isolation, "schema");
+  EXPECT_EQ(o.search, "dental");
+  EXPECT_EQ(p->effect(), cmd::Effect::reads);
+}
+
+TEST(Parse, TenantShowAndExport) {
+  auto s = parse_ok({"tenant", "show", "serenity-medspa"}, "tenant show");
+  EXPECT_EQ(s->options<cmd::TenantShowOptions>().tenant, "serenity-medspa");
+  // The positional may be left out for --tenant.
+  auto g = parse_ok({"--tenant", "acme", "tenant", "show"}, "tenant show");
+  EXPECT_EQ(g->options<cmd::TenantShowOptions>().tenant, "");
+  EXPECT_EQ(g->global.tenant, "acme");
+  auto e = parse_ok({"tenant", "export", "acme", "--out", "/backups/acme"}, "tenant export");
+  EXPECT_EQ(e->options<cmd::TenantExportOptions>().tenant, "acme");
+  EXPECT_EQ(e->options<cmd::TenantExportOptions>().out, "/backups/acme");
+  EXPECT_EQ(e->effect(), cmd::Effect::reads);
+}
+
+TEST(Parse, TenantUpdate) {
+  auto p = parse_ok({"tenant",
+                     "update",
+                     "acme",
+                     "--name",
+                     "Acme Two",
+                     "--slug",
+                     "acme-2",
+                     "--timezone",
+                     "America/Chicago",
+                     "--currency",
+                     "EUR",
+                     "--cogs-per-minute",
+                     "0.08",
+                     "--rate-per-minute",
+                     "0.2",
+                     "--markup",
+                     "2.5",
+                     "--free-minutes",
+                     "0",
+                     "--rounding",
+                     "per_second",
+                     "--settings",
+                     "s.yaml"},
+                    "tenant update");
+  const auto& o = p->options<cmd::TenantUpdateOptions>();
+  EXPECT_EQ(o.tenant, "acme");
+  EXPECT_EQ(o.name, "Acme Two");
+  EXPECT_EQ(o.slug, "acme-2");
+  EXPECT_EQ(o.timezone, "America/Chicago");
+  EXPECT_EQ(o.currency, "EUR");
+  EXPECT_EQ(o.cogs_per_minute, "0.08");
+  EXPECT_EQ(o.rate_per_minute, "0.2");
+  EXPECT_EQ(o.markup, "2.5");
+  EXPECT_EQ(o.free_minutes, 0);
+  EXPECT_EQ(o.rounding, "per_second");
+  EXPECT_EQ(o.settings_file, "s.yaml");
+  // Unset means "do not change": -1 for the number, "" for text.
+  auto u = parse_ok({"tenant", "update", "acme", "--timezone", "UTC"}, "tenant update");
+  EXPECT_EQ(u->options<cmd::TenantUpdateOptions>().free_minutes, -1);
+  EXPECT_EQ(u->options<cmd::TenantUpdateOptions>().name, "");
+}
+
+TEST(Parse, TenantSuspendResume) {
+  auto s = parse_ok({"tenant", "suspend", "acme"}, "tenant suspend");
+  EXPECT_EQ(s->options<cmd::TenantStatusOptions>().tenant, "acme");
+  EXPECT_EQ(s->options<cmd::TenantStatusOptions>().status, "suspended");
+  EXPECT_EQ(s->effect(), cmd::Effect::destroys);
+  auto r = parse_ok({"tenant", "resume", "acme"}, "tenant resume");
+  EXPECT_EQ(r->options<cmd::TenantStatusOptions>().tenant, "acme");
+  EXPECT_EQ(r->options<cmd::TenantStatusOptions>().status, "active");
+  EXPECT_EQ(r->effect(), cmd::Effect::writes);
+}
+
+TEST(Parse, TenantDelete) {
+  auto p = parse_ok({"tenant", "delete", "acme", "--purge", "--yes"}, "tenant delete");
+  EXPECT_EQ(p->options<cmd::TenantDeleteOptions>().tenant, "acme");
+  EXPECT_TRUE(p->options<cmd::TenantDeleteOptions>().purge);
+  EXPECT_TRUE(p->global.yes);
+  EXPECT_EQ(p->effect(), cmd::Effect::destroys);
+  EXPECT_FALSE(parse_ok({"tenant", "delete", "acme"}, "tenant delete")
+                   ->options<cmd::TenantDeleteOptions>()
+                   .purge);
+}
+
+// --- user -----------------------------------------------------------------------------------
+
+TEST(Parse, UserCreate) {
+  auto p = parse_ok({"--tenant", "acme", "user", "create", "ana@acme.example", "--role", "manager",
+                     "--name", "Ana Lopez", "--password-stdin"},
+                    "user create");
+  const auto& o = p->options<cmd::UserCreateOptions>();
+  EXPECT_EQ(o.email, "ana@acme.example");
+  EXPECT_EQ(o.role, "manager");
+  EXPECT_EQ(o.name, "Ana Lopez");
+  EXPECT_TRUE(o.password_stdin);
+  EXPECT_EQ(p->global.tenant, "acme");
+  EXPECT_EQ(p->effect(), cmd::Effect::writes);
+}
+
+TEST(Parse, UserListDisableImport) {
+  (void)parse_ok({"user", "list", "--tenant", "acme"}, "user list")
+      ->options<cmd::UserListOptions>();
+  auto d = parse_ok({"user", "disable", "ana@acme.example"}, "user disable");
+  EXPECT_EQ(d->options<cmd::UserDisableOptions>().email, "ana@acme.example");
+  auto i = parse_ok({"user", "import", "users.csv"}, "user import");
+  EXPECT_EQ(i->options<cmd::UserImportOptions>().file, "users.csv");
+  auto s = parse_ok({"user", "import", "-"}, "user import");
+  EXPECT_EQ(s->options<cmd::UserImportOptions>().file, "-");
+}
+
+// --- apikey ---------------------------------------------------------------------------------
+
+TEST(Parse, ApikeyCreate) {
+  auto p = parse_ok({"apikey", "create", "--name", "zapier", "--scopes", "calls:read,contacts:read",
+                     "--expires", "90d"},
+                    "apikey create");
+  const auto& o = p->options<cmd::ApikeyCreateOptions>();
+  EXPECT_EQ(o.name, "zapier");
+  EXPECT_EQ(o.scopes, "calls:read,contacts:read");
+  EXPECT_EQ(o.expires, "90d");
+  auto d = parse_ok({"apikey", "create", "--name", "n", "--scopes", "admin"}, "apikey create");
+  EXPECT_EQ(d->options<cmd::ApikeyCreateOptions>().expires, ""); // never
+}
+
+TEST(Parse, ApikeyListRevoke) {
+  (void)parse_ok({"apikey", "list"}, "apikey list")->options<cmd::ApikeyListOptions>();
+  auto r = parse_ok({"apikey", "revoke", "1a2b3c4d"}, "apikey revoke");
+  EXPECT_EQ(r->options<cmd::ApikeyRevokeOptions>().key, "1a2b3c4d");
+}
+
+// --- creds ----------------------------------------------------------------------------------
+
+TEST(Parse, CredsSet) {
+  auto p = parse_ok({"creds", "set", "twilio", "--from-stdin"}, "creds set");
+  EXPECT_EQ(p->options<cmd::CredsSetOptions>().provider, "twilio");
+  EXPECT_TRUE(p->options<cmd::CredsSetOptions>().from_stdin);
+  EXPECT_FALSE(p->options<cmd::CredsSetOptions>().from_env);
+  auto e = parse_ok({"creds", "set", "elevenlabs", "--from-env"}, "creds set");
+  EXPECT_TRUE(e->options<cmd::CredsSetOptions>().from_env);
+  EXPECT_FALSE(e->options<cmd::CredsSetOptions>().from_stdin);
+}
+
+TEST(Parse, CredsListVerifyDeleteRotate) {
+  (void)parse_ok({"creds", "list"}, "creds list")->options<cmd::CredsListOptions>();
+  auto v = parse_ok({"creds", "verify", "twilio"}, "creds verify");
+  EXPECT_EQ(v->options<cmd::CredsVerifyOptions>().provider, "twilio");
+  EXPECT_EQ(
+      parse_ok({"creds", "verify"}, "creds verify")->options<cmd::CredsVerifyOptions>().provider,
+      "");
+  auto d = parse_ok({"creds", "delete", "retell"}, "creds delete");
+  EXPECT_EQ(d->options<cmd::CredsDeleteOptions>().provider, "retell");
+  EXPECT_EQ(d->effect(), cmd::Effect::destroys);
+  auto r =
+      parse_ok({"creds", "rotate-key", "--new-key-file", "/run/secrets/k2"}, "creds rotate-key");
+  EXPECT_EQ(r->options<cmd::CredsRotateOptions>().new_key_file, "/run/secrets/k2");
+  EXPECT_EQ(r->effect(), cmd::Effect::destroys);
+}
+
+// --- usage errors: every verb family -----------------------------------------------------------
+
+TEST(Parse, BadArgvIsAUsageErrorInEveryFamily) {
+  const std::vector<std::vector<std::string>> bad = {
+      // global
+      {"-o", "xml", "version"},
+      {"--log-format", "xml", "version"},
+      {"nosuchverb"},
+      // version, completion, config, context, doctor
+      {"version", "extra"},
+      {"completion", "tcsh"},
+      {"completion"},
+      {"config", "edit"},
+      {"context", "use"},
+      {"doctor", "--bogus"},
+      // migrate
+      {"migrate", "up", "--jobs", "0"},
+      {"migrate", "up", "--jobs", "-1"},
+      {"migrate", "up", "--canary", "-1"},
+      {"migrate", "up", "--on-error", "ignore"},
+      {"migrate", "down", "--track", "both"},
+      {"migrate", "new"},
+      {"migrate", "new", "x", "--track", "local"},
+      // tenant
+      {"tenant", "create"},
+      {"tenant", "create", "Acme", "--isolation", "shared"},
+      {"tenant", "create", "Acme", "--free-minutes", "-5"},
+      {"tenant", "create", "Acme", "--free-minutes", "many"},
+      {"tenant", "create", "Acme", "--rounding", "nearest"},
+      {"tenant", "list", "--status", "gone"},
+      {"tenant", "list", "--isolation", "cluster"},
+      {"tenant", "update", "acme", "--free-minutes", "-3"},
+      {"tenant", "export", "acme"},
+      // user
+      {"user", "create", "ana@acme.example"},
+      {"user", "create", "--role", "admin"},
+      {"user", "disable"},
+      {"user", "import"},
+      // apikey
+      {"apikey", "create", "--name", "zapier"},
+      {"apikey", "create", "--scopes", "admin"},
+      {"apikey", "revoke"},
+      // creds
+      {"creds", "set", "--from-stdin"},
+      {"creds", "set", "twilio", "--from-stdin", "--from-env"},
+      {"creds", "delete"},
+      {"creds", "rotate-key", "--new-key-file"},
+  };
+  for (const auto& argv : bad) {
+    std::string shown;
+    for (const auto& a : argv)
+      shown += " " + a;
+    auto p = parse(argv);
+    EXPECT_EQ(p->code, 2) << "crmctl" << shown << " parsed";
+    EXPECT_FALSE(p->error.empty()) << "crmctl" << shown;
+    // And the CLI as a whole exits 2 with one line on stderr, touching nothing.
+    test::Cli cli;
+    auto r = cli(argv);
+    EXPECT_EQ(r.code, 2) << "crmctl" << shown << "\n" << r;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << "crmctl" << shown << "\n" << r;
+    EXPECT_TRUE(r.out.empty()) << "crmctl" << shown << "\n" << r;
+    EXPECT_EQ(cli.http_clients_made, 0);
+  }
+}
+
+TEST(Parse, HelpIsNotAnError) {
+  auto p = parse({"tenant", "create", "--help"});
+  EXPECT_EQ(p->code, 0);
+  EXPECT_TRUE(p->error.empty());
+  test::Cli cli;
+  auto r = cli({"tenant", "create", "--help"});
+  EXPECT_EQ(r.code, 0) << r;
+  EXPECT_NE(r.out.find("--if-not-exists"), std::string::npos);
+}
