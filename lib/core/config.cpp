@@ -205,13 +205,11 @@ Result<ConfigFile> parse_config_text(const std::string& text, const std::string&
 }
 
 Result<ConfigFile> load_config_file(const std::string& path) {
-  std::ifstream f(path);
-  if (!f)
-    return make_error(ErrorKind::config, "cannot read config file " + path +
-                                             ": check the path given by --config or CRMCTL_CONFIG");
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return parse_config_text(ss.str(), path);
+  auto text = read_file(path, "config file");
+  if (!text)
+    return make_error(ErrorKind::config, text.error().message +
+                                             " (check the path given by --config or CRMCTL_CONFIG)");
+  return parse_config_text(*text, path);
 }
 
 bool is_secret_ref(const std::string& v) {
@@ -229,11 +227,9 @@ Result<std::string> resolve_ref(const std::string& value, const EnvLookup& env) 
   }
   if (value.rfind("file:", 0) == 0) {
     std::string path = value.substr(5);
-    std::ifstream f(path);
-    if (!f) return make_error(ErrorKind::config, "cannot read secret file " + path);
-    std::stringstream ss;
-    ss << f.rdbuf();
-    std::string s = ss.str();
+    auto text = read_file(path, "secret file");
+    if (!text) return make_error(ErrorKind::config, text.error().message);
+    std::string s = *text;
     while (!s.empty() && (s.back() == '\n' || s.back() == '\r'))
       s.pop_back();
     return s;

@@ -1,6 +1,7 @@
 // Migration files: parsing, checksums, statement splitting, lint.
 #include "core/crypto.hpp"
 #include "core/units.hpp"
+#include "core/text.hpp"
 #include "migrate/migrate.hpp"
 
 #include <algorithm>
@@ -119,13 +120,9 @@ Result<MigrationSet> load_migrations(const std::string& dir) {
     std::sort(files.begin(), files.end());
     auto& list = track == Track::global ? set.global : set.tenant;
     for (const auto& f : files) {
-      std::ifstream in(f, std::ios::binary);
-      std::stringstream ss;
-      if (in) ss << in.rdbuf();
-      if (!in || in.bad())
-        return make_error(ErrorKind::config,
-                          "cannot read migration file " + f.string() + ": check its permissions");
-      CRM_TRY_ASSIGN(Migration m, parse_migration(f.string(), ss.str(), track));
+      auto text = read_file(f.string(), "migration file");
+      if (!text) return make_error(ErrorKind::config, text.error().message);
+      CRM_TRY_ASSIGN(Migration m, parse_migration(f.string(), *text, track));
       list.push_back(std::move(m));
     }
     std::stable_sort(list.begin(), list.end(), [](const Migration& a, const Migration& b) {

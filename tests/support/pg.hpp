@@ -64,8 +64,9 @@ public:
       from = ensure_template(**c);
       if (from.empty()) return;
     }
-    auto r = (*c)->exec("CREATE DATABASE " + m_name +
-                        (from.empty() ? std::string() : " TEMPLATE " + from));
+    auto r =
+        (*c)->exec("CREATE DATABASE " + m_name +
+                   (from.empty() ? std::string() : " TEMPLATE " + from + " STRATEGY = FILE_COPY"));
     if (!r) ADD_FAILURE() << r.error().message;
     m_url = url_of(m_name);
   }
