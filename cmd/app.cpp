@@ -124,10 +124,7 @@ Result<bool> Deps::confirm(const std::string& prompt, const std::string& typed_w
   // destroys to be typed, even with --yes (a script without a terminal still passes --yes).
   bool production = false;
   std::string profile;
-  if (m_settings) {
-    production = m_settings->profile.production;
-    profile = m_settings->profile_name;
-  } else if (auto s = settings(); s) {
+  if (auto s = settings(); s) { // loaded once and cached
     production = (*s)->profile.production;
     profile = (*s)->profile_name;
   }
