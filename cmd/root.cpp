@@ -1,14 +1,18 @@
 // The command tree: global flags, then one line per noun. `grep register_ cmd/root.cpp` shows it
 // all.
+#include "cmd/agent/commands.hpp"
 #include "cmd/apikey/commands.hpp"
 #include "cmd/app.hpp"
+#include "cmd/audit/commands.hpp"
 #include "cmd/completion/commands.hpp"
 #include "cmd/config/commands.hpp"
 #include "cmd/context/commands.hpp"
 #include "cmd/creds/commands.hpp"
 #include "cmd/docs/gendocs.hpp"
 #include "cmd/doctor/commands.hpp"
+#include "cmd/forwarding/commands.hpp"
 #include "cmd/migrate/commands.hpp"
+#include "cmd/number/commands.hpp"
 #include "cmd/tenant/commands.hpp"
 #include "cmd/user/commands.hpp"
 #include "cmd/version/commands.hpp"
@@ -53,6 +57,10 @@ void build_root(CLI::App& root, Context& ctx, GlobalOptions& g) {
   register_user(root, ctx);
   register_apikey(root, ctx);
   register_creds(root, ctx);
+  register_audit(root, ctx);
+  register_number(root, ctx);
+  register_agent(root, ctx);
+  register_forwarding(root, ctx);
   register_gendocs(root, ctx);
 }
 

@@ -49,10 +49,29 @@ _crmctl() {
       "creds verify") path="creds verify" ;;
       "creds delete") path="creds delete" ;;
       "creds rotate-key") path="creds rotate-key" ;;
+      "audit") path="audit" ;;
+      "audit rls") path="audit rls" ;;
+      "audit data") path="audit data" ;;
+      "number") path="number" ;;
+      "number search") path="number search" ;;
+      "number buy") path="number buy" ;;
+      "number activate") path="number activate" ;;
+      "number list") path="number list" ;;
+      "number release") path="number release" ;;
+      "number route") path="number route" ;;
+      "number reconcile") path="number reconcile" ;;
+      "agent") path="agent" ;;
+      "agent create") path="agent create" ;;
+      "agent list") path="agent list" ;;
+      "agent show") path="agent show" ;;
+      "agent disable") path="agent disable" ;;
+      "agent enable") path="agent enable" ;;
+      "forwarding") path="forwarding" ;;
+      "forwarding codes") path="forwarding codes" ;;
     esac
   done
   case "$path" in
-    "") words="version config context doctor completion migrate tenant user apikey creds --help --version --config --profile --db --output --tenant --dry-run --yes --verbose --quiet --log-format --no-color --read-only" ;;
+    "") words="version config context doctor completion migrate tenant user apikey creds audit number agent forwarding --help --version --config --profile --db --output --tenant --dry-run --yes --verbose --quiet --log-format --no-color --read-only" ;;
     "version") words="--help --help --version --config --profile --db --output --tenant --dry-run --yes --verbose --quiet --log-format --no-color --read-only" ;;
     "config") words="view validate profiles --help --help --version --config --profile --db --output --tenant --dry-run --yes --verbose --quiet --log-format --no-color --read-only" ;;
     "config view") words="--help --help --version --config --profile --db --output --tenant --dry-run --yes --verbose --quiet --log-format --no-color --read-only" ;;
@@ -62,7 +81,7 @@ _crmctl() {
     "context use") words="--help --help --version --config --profile --db --output --tenant --dry-run --yes --verbose --quiet --log-format --no-color --read-only" ;;
     "context show") words="--help --help --version --config --profile --db --output --tenant --dry-run --yes --verbose --quiet --log-format --no-color --read-only" ;;
     "context clear") words="--help --help --version --config --profile --db --output --tenant --dry-run --yes --verbose --quiet --log-format --no-color --read-only" ;;
-    "doctor") words="--help --migrations-dir --help --version --config --profile --db --output --tenant --dry-run --yes --verbose --quiet --log-format --no-color --read-only" ;;
+    "doctor") words="--help --migrations-dir --providers --help --version --config --profile --db --output --tenant --dry-run --yes --verbose --quiet --log-format --no-color --read-only" ;;
     "completion") words="--help --help --version --config --profile --db --output --tenant --dry-run --yes --verbose --quiet --log-format --no-color --read-only" ;;
     "migrate") words="status plan up down verify repair new --help --help --version --config --profile --db --output --tenant --dry-run --yes --verbose --quiet --log-format --no-color --read-only" ;;
     "migrate status") words="--help --migrations-dir --lock-timeout --help --version --config --profile --db --output --tenant --dry-run --yes --verbose --quiet --log-format --no-color --read-only" ;;
@@ -96,6 +115,25 @@ _crmctl() {
     "creds verify") words="--help --help --version --config --profile --db --output --tenant --dry-run --yes --verbose --quiet --log-format --no-color --read-only" ;;
     "creds delete") words="--help --help --version --config --profile --db --output --tenant --dry-run --yes --verbose --quiet --log-format --no-color --read-only" ;;
     "creds rotate-key") words="--help --new-key-file --help --version --config --profile --db --output --tenant --dry-run --yes --verbose --quiet --log-format --no-color --read-only" ;;
+    "audit") words="rls data --help --help --version --config --profile --db --output --tenant --dry-run --yes --verbose --quiet --log-format --no-color --read-only" ;;
+    "audit rls") words="--help --schema --tenant-column --app-role --guc --bypass-role --global-table --fail-on --format --baseline --probe --probe-writes --allow-production --data --jobs --statement-timeout --lock-timeout --fix-sql --help --version --config --profile --db --output --tenant --dry-run --yes --verbose --quiet --log-format --no-color --read-only" ;;
+    "audit data") words="--help --schema --tenant-column --app-role --guc --bypass-role --global-table --fail-on --format --baseline --phone-column --help --version --config --profile --db --output --tenant --dry-run --yes --verbose --quiet --log-format --no-color --read-only" ;;
+    "number") words="search buy activate list release route reconcile --help --help --version --config --profile --db --output --tenant --dry-run --yes --verbose --quiet --log-format --no-color --read-only" ;;
+    "number search") words="--help --country --area-code --contains --limit --help --version --config --profile --db --output --tenant --dry-run --yes --verbose --quiet --log-format --no-color --read-only" ;;
+    "number buy") words="--help --number --area-code --country --idempotency-key --help --version --config --profile --db --output --tenant --dry-run --yes --verbose --quiet --log-format --no-color --read-only" ;;
+    "number activate") words="--help --agent --all-tenants --jobs --help --version --config --profile --db --output --tenant --dry-run --yes --verbose --quiet --log-format --no-color --read-only" ;;
+    "number list") words="--help --all --status --help --version --config --profile --db --output --tenant --dry-run --yes --verbose --quiet --log-format --no-color --read-only" ;;
+    "number release") words="--help --help --version --config --profile --db --output --tenant --dry-run --yes --verbose --quiet --log-format --no-color --read-only" ;;
+    "number route") words="--help --ai --forward-to --help --version --config --profile --db --output --tenant --dry-run --yes --verbose --quiet --log-format --no-color --read-only" ;;
+    "number reconcile") words="--help --fix --min-age --help --version --config --profile --db --output --tenant --dry-run --yes --verbose --quiet --log-format --no-color --read-only" ;;
+    "agent") words="create list show disable enable --help --help --version --config --profile --db --output --tenant --dry-run --yes --verbose --quiet --log-format --no-color --read-only" ;;
+    "agent create") words="--help --provider --external-id --name --help --version --config --profile --db --output --tenant --dry-run --yes --verbose --quiet --log-format --no-color --read-only" ;;
+    "agent list") words="--help --provider --status --help --version --config --profile --db --output --tenant --dry-run --yes --verbose --quiet --log-format --no-color --read-only" ;;
+    "agent show") words="--help --provider --help --version --config --profile --db --output --tenant --dry-run --yes --verbose --quiet --log-format --no-color --read-only" ;;
+    "agent disable") words="--help --provider --help --version --config --profile --db --output --tenant --dry-run --yes --verbose --quiet --log-format --no-color --read-only" ;;
+    "agent enable") words="--help --provider --help --version --config --profile --db --output --tenant --dry-run --yes --verbose --quiet --log-format --no-color --read-only" ;;
+    "forwarding") words="codes --help --help --version --config --profile --db --output --tenant --dry-run --yes --verbose --quiet --log-format --no-color --read-only" ;;
+    "forwarding codes") words="--help --carrier --mode --to --ring --help --version --config --profile --db --output --tenant --dry-run --yes --verbose --quiet --log-format --no-color --read-only" ;;
   esac
   case "$path" in
     completion) words="bash zsh fish" ;;

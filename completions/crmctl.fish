@@ -34,6 +34,7 @@ complete -c crmctl -n '__fish_seen_subcommand_from context' -l help
 complete -c crmctl -f -n '__fish_use_subcommand' -a doctor -d 'Check configuration, database, roles, schema version, RLS and the master key'
 complete -c crmctl -n '__fish_seen_subcommand_from doctor' -l help
 complete -c crmctl -n '__fish_seen_subcommand_from doctor' -l migrations-dir
+complete -c crmctl -n '__fish_seen_subcommand_from doctor' -l providers
 complete -c crmctl -f -n '__fish_use_subcommand' -a completion -d 'Print a shell completion script (bash, zsh, fish)'
 complete -c crmctl -n '__fish_seen_subcommand_from completion' -l help
 complete -c crmctl -f -n '__fish_use_subcommand' -a migrate -d 'Versioned schema migrations over the shared schema and every tenant schema'
@@ -163,4 +164,98 @@ complete -c crmctl -f -n '__fish_seen_subcommand_from creds; and not __fish_seen
 complete -c crmctl -n '__fish_seen_subcommand_from rotate-key' -l help
 complete -c crmctl -n '__fish_seen_subcommand_from rotate-key' -l new-key-file
 complete -c crmctl -n '__fish_seen_subcommand_from creds' -l help
+complete -c crmctl -f -n '__fish_use_subcommand' -a audit -d 'Audit row-level security and tenant data: find every way one tenant can see another'
+complete -c crmctl -f -n '__fish_seen_subcommand_from audit; and not __fish_seen_subcommand_from rls data' -a rls -d 'Audit row-level security: tables, policies, bypass paths, and a live cross-tenant probe'
+complete -c crmctl -n '__fish_seen_subcommand_from rls' -l help
+complete -c crmctl -n '__fish_seen_subcommand_from rls' -l schema
+complete -c crmctl -n '__fish_seen_subcommand_from rls' -l tenant-column
+complete -c crmctl -n '__fish_seen_subcommand_from rls' -l app-role
+complete -c crmctl -n '__fish_seen_subcommand_from rls' -l guc
+complete -c crmctl -n '__fish_seen_subcommand_from rls' -l bypass-role
+complete -c crmctl -n '__fish_seen_subcommand_from rls' -l global-table
+complete -c crmctl -n '__fish_seen_subcommand_from rls' -l fail-on
+complete -c crmctl -n '__fish_seen_subcommand_from rls' -l format
+complete -c crmctl -n '__fish_seen_subcommand_from rls' -l baseline
+complete -c crmctl -n '__fish_seen_subcommand_from rls' -l probe
+complete -c crmctl -n '__fish_seen_subcommand_from rls' -l probe-writes
+complete -c crmctl -n '__fish_seen_subcommand_from rls' -l allow-production
+complete -c crmctl -n '__fish_seen_subcommand_from rls' -l data
+complete -c crmctl -n '__fish_seen_subcommand_from rls' -l jobs
+complete -c crmctl -n '__fish_seen_subcommand_from rls' -l statement-timeout
+complete -c crmctl -n '__fish_seen_subcommand_from rls' -l lock-timeout
+complete -c crmctl -n '__fish_seen_subcommand_from rls' -l fix-sql
+complete -c crmctl -f -n '__fish_seen_subcommand_from audit; and not __fish_seen_subcommand_from rls data' -a data -d 'Find rows that crossed a tenant boundary: orphans, shared numbers, cross-tenant refs'
+complete -c crmctl -n '__fish_seen_subcommand_from data' -l help
+complete -c crmctl -n '__fish_seen_subcommand_from data' -l schema
+complete -c crmctl -n '__fish_seen_subcommand_from data' -l tenant-column
+complete -c crmctl -n '__fish_seen_subcommand_from data' -l app-role
+complete -c crmctl -n '__fish_seen_subcommand_from data' -l guc
+complete -c crmctl -n '__fish_seen_subcommand_from data' -l bypass-role
+complete -c crmctl -n '__fish_seen_subcommand_from data' -l global-table
+complete -c crmctl -n '__fish_seen_subcommand_from data' -l fail-on
+complete -c crmctl -n '__fish_seen_subcommand_from data' -l format
+complete -c crmctl -n '__fish_seen_subcommand_from data' -l baseline
+complete -c crmctl -n '__fish_seen_subcommand_from data' -l phone-column
+complete -c crmctl -n '__fish_seen_subcommand_from audit' -l help
+complete -c crmctl -f -n '__fish_use_subcommand' -a number -d 'Phone numbers: search and buy on Twilio, activate on ElevenLabs, route, release, reconcile'
+complete -c crmctl -f -n '__fish_seen_subcommand_from number; and not __fish_seen_subcommand_from search buy activate list release route reconcile' -a search -d 'Search Twilio for local numbers to buy'
+complete -c crmctl -n '__fish_seen_subcommand_from search' -l help
+complete -c crmctl -n '__fish_seen_subcommand_from search' -l country
+complete -c crmctl -n '__fish_seen_subcommand_from search' -l area-code
+complete -c crmctl -n '__fish_seen_subcommand_from search' -l contains
+complete -c crmctl -n '__fish_seen_subcommand_from search' -l limit
+complete -c crmctl -f -n '__fish_seen_subcommand_from number; and not __fish_seen_subcommand_from search buy activate list release route reconcile' -a buy -d 'Buy a Twilio number for a tenant (a saga: never bought twice)'
+complete -c crmctl -n '__fish_seen_subcommand_from buy' -l help
+complete -c crmctl -n '__fish_seen_subcommand_from buy' -l number
+complete -c crmctl -n '__fish_seen_subcommand_from buy' -l area-code
+complete -c crmctl -n '__fish_seen_subcommand_from buy' -l country
+complete -c crmctl -n '__fish_seen_subcommand_from buy' -l idempotency-key
+complete -c crmctl -f -n '__fish_seen_subcommand_from number; and not __fish_seen_subcommand_from search buy activate list release route reconcile' -a activate -d 'Import numbers into ElevenLabs, assign the agent, mark them active'
+complete -c crmctl -n '__fish_seen_subcommand_from activate' -l help
+complete -c crmctl -n '__fish_seen_subcommand_from activate' -l agent
+complete -c crmctl -n '__fish_seen_subcommand_from activate' -l all-tenants
+complete -c crmctl -n '__fish_seen_subcommand_from activate' -l jobs
+complete -c crmctl -f -n '__fish_seen_subcommand_from number; and not __fish_seen_subcommand_from search buy activate list release route reconcile' -a list -d 'List phone numbers (one tenant, or every tenant)'
+complete -c crmctl -n '__fish_seen_subcommand_from list' -l help
+complete -c crmctl -n '__fish_seen_subcommand_from list' -l all
+complete -c crmctl -n '__fish_seen_subcommand_from list' -l status
+complete -c crmctl -f -n '__fish_seen_subcommand_from number; and not __fish_seen_subcommand_from search buy activate list release route reconcile' -a release -d 'Release a tenant's number: ElevenLabs delete, Twilio release, record'
+complete -c crmctl -n '__fish_seen_subcommand_from release' -l help
+complete -c crmctl -f -n '__fish_seen_subcommand_from number; and not __fish_seen_subcommand_from search buy activate list release route reconcile' -a route -d 'Turn the AI on or off for a number (RinglyPro's toggle, done on Twilio)'
+complete -c crmctl -n '__fish_seen_subcommand_from route' -l help
+complete -c crmctl -n '__fish_seen_subcommand_from route' -l ai
+complete -c crmctl -n '__fish_seen_subcommand_from route' -l forward-to
+complete -c crmctl -f -n '__fish_seen_subcommand_from number; and not __fish_seen_subcommand_from search buy activate list release route reconcile' -a reconcile -d 'Compare recorded numbers with Twilio and ElevenLabs; --fix repairs what is safe'
+complete -c crmctl -n '__fish_seen_subcommand_from reconcile' -l help
+complete -c crmctl -n '__fish_seen_subcommand_from reconcile' -l fix
+complete -c crmctl -n '__fish_seen_subcommand_from reconcile' -l min-age
+complete -c crmctl -n '__fish_seen_subcommand_from number' -l help
+complete -c crmctl -f -n '__fish_use_subcommand' -a agent -d 'Voice agents (Vapi, ElevenLabs, Retell) registered for webhook routing'
+complete -c crmctl -f -n '__fish_seen_subcommand_from agent; and not __fish_seen_subcommand_from create list show disable enable' -a create -d 'Register a voice agent and print its webhook URL and secret (once)'
+complete -c crmctl -n '__fish_seen_subcommand_from create' -l help
+complete -c crmctl -n '__fish_seen_subcommand_from create' -l provider
+complete -c crmctl -n '__fish_seen_subcommand_from create' -l external-id
+complete -c crmctl -n '__fish_seen_subcommand_from create' -l name
+complete -c crmctl -f -n '__fish_seen_subcommand_from agent; and not __fish_seen_subcommand_from create list show disable enable' -a list -d 'List a tenant's voice agents (never their secrets)'
+complete -c crmctl -n '__fish_seen_subcommand_from list' -l help
+complete -c crmctl -n '__fish_seen_subcommand_from list' -l provider
+complete -c crmctl -n '__fish_seen_subcommand_from list' -l status
+complete -c crmctl -f -n '__fish_seen_subcommand_from agent; and not __fish_seen_subcommand_from create list show disable enable' -a show -d 'Show one voice agent and its webhook URL'
+complete -c crmctl -n '__fish_seen_subcommand_from show' -l help
+complete -c crmctl -n '__fish_seen_subcommand_from show' -l provider
+complete -c crmctl -f -n '__fish_seen_subcommand_from agent; and not __fish_seen_subcommand_from create list show disable enable' -a disable -d 'Disable a voice agent (its route is kept)'
+complete -c crmctl -n '__fish_seen_subcommand_from disable' -l help
+complete -c crmctl -n '__fish_seen_subcommand_from disable' -l provider
+complete -c crmctl -f -n '__fish_seen_subcommand_from agent; and not __fish_seen_subcommand_from create list show disable enable' -a enable -d 'Enable a disabled voice agent again'
+complete -c crmctl -n '__fish_seen_subcommand_from enable' -l help
+complete -c crmctl -n '__fish_seen_subcommand_from enable' -l provider
+complete -c crmctl -n '__fish_seen_subcommand_from agent' -l help
+complete -c crmctl -f -n '__fish_use_subcommand' -a forwarding -d 'Call forwarding from a SIM number to the AI number (GSM/CDMA codes)'
+complete -c crmctl -f -n '__fish_seen_subcommand_from forwarding; and not __fish_seen_subcommand_from codes' -a codes -d 'Print the codes that forward a SIM number to the AI number'
+complete -c crmctl -n '__fish_seen_subcommand_from codes' -l help
+complete -c crmctl -n '__fish_seen_subcommand_from codes' -l carrier
+complete -c crmctl -n '__fish_seen_subcommand_from codes' -l mode
+complete -c crmctl -n '__fish_seen_subcommand_from codes' -l to
+complete -c crmctl -n '__fish_seen_subcommand_from codes' -l ring
+complete -c crmctl -n '__fish_seen_subcommand_from forwarding' -l help
 complete -c crmctl -f -n '__fish_seen_subcommand_from completion' -a 'bash zsh fish'

@@ -40,7 +40,8 @@ DEMO_TWILIO_SID=AC$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
 DEMO_TWILIO_TOKEN=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
 DEMO_EL_KEY=sk_$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
 nohup "$SIM" --port 0 --port-file "$BUILD/sim.port" --accept "twilio:$DEMO_TWILIO_SID:$DEMO_TWILIO_TOKEN" \
-  --accept "elevenlabs:$DEMO_EL_KEY" >"$BUILD/sim.log" 2>&1 &
+  --accept "elevenlabs:$DEMO_EL_KEY" --agent "elevenlabs:$DEMO_EL_KEY:agent_demo_rachel:Rachel" \
+  >"$BUILD/sim.log" 2>&1 &
 echo $! >"$BUILD/sim.pid"
 for _ in $(seq 1 50); do [ -s "$BUILD/sim.port" ] && break; sleep 0.1; done
 SIM_URL="http://127.0.0.1:$(cat "$BUILD/sim.port")"
@@ -76,6 +77,7 @@ show "$CRMCTL" -o table migrate up
 show "$CRMCTL" -o table migrate status
 
 . examples/demo-tenant.sh
+. examples/demo-numbers.sh
 
 step "Health"
 show "$CRMCTL" -o table doctor

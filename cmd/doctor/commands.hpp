@@ -4,6 +4,7 @@
 namespace crm::cmd {
 struct DoctorOptions {
   std::string migrations_dir;
+  bool providers = false;
 };
 void register_doctor(CLI::App& root, Context& ctx);
 Result<void> run_doctor(const DoctorOptions& o, Deps& d);

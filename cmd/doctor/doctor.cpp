@@ -1,5 +1,6 @@
 #include "ops/doctor.hpp"
 #include "cmd/doctor/commands.hpp"
+#include "ops/provider_checks.hpp"
 
 #include <filesystem>
 #include <unistd.h>
@@ -26,11 +27,16 @@ void register_doctor(CLI::App& root, Context& ctx) {
       root, ctx, "doctor",
       {"Check configuration, database, roles, schema version, RLS and the master key",
        "Runs every check and prints one line each with ok/warn/fail and a hint. Exits 7 when the "
-       "database is unreachable, 10 on a configuration or master-key problem, 5 when RLS or roles "
-       "are wrong, 0 otherwise.",
-       {"crmctl doctor", "crmctl --db postgresql://127.0.0.1:5432/crm doctor -o json"}});
+       "database is unreachable, 10 on a configuration or master-key problem (or rejected platform "
+       "credentials), 6 when a provider cannot be reached, 5 when RLS or roles are wrong, 0 "
+       "otherwise. --providers also checks the profile's platform credentials of Twilio, "
+       "ElevenLabs, Vapi, Retell and Google with one cheap authenticated call each.",
+       {"crmctl doctor", "crmctl --db postgresql://127.0.0.1:5432/crm doctor -o json",
+        "crmctl doctor --providers"}});
   app->add_option("--migrations-dir", opts->migrations_dir,
                   "Migrations directory (for pending counts)");
+  app->add_flag("--providers", opts->providers,
+                "Also check the profile's platform provider credentials (network calls)");
   on_run(app, ctx, opts, run_doctor, Effect::reads);
 }
 
@@ -38,6 +44,10 @@ Result<void> run_doctor(const DoctorOptions& o, Deps& d) {
   CRM_TRY_ASSIGN(const Settings* s, d.settings());
   ops::DoctorInput in{s, d.db(), d.env(), resolve_migrations_dir(o.migrations_dir, d)};
   auto checks = ops::run_doctor(in);
+  if (o.providers) {
+    auto more = ops::provider_checks(*s, d.env(), d.http());
+    checks.insert(checks.end(), more.begin(), more.end());
+  }
   nlohmann::json rows = nlohmann::json::array();
   for (const auto& c : checks)
     rows.push_back({{"check", c.name},

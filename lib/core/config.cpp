@@ -39,10 +39,14 @@ namespace {
 // a typo such as `databse_url` would otherwise be ignored and the setting silently missing.
 using KeyList = std::span<const std::string_view>;
 constexpr std::array<std::string_view, 2> k_top_keys = {"default_profile", "profiles"};
-constexpr std::array<std::string_view, 9> k_profile_keys = {
+constexpr std::array<std::string_view, 10> k_profile_keys = {
     "database_url",     "master_key", "production",     "read_only", "pool_size",
-    "webhook_base_url", "tenancy",    "migrations_dir", "providers"};
+    "webhook_base_url", "tenancy",    "migrations_dir", "providers", "audit"};
 constexpr std::array<std::string_view, 2> k_tenancy_keys = {"app_role", "guc"};
+constexpr std::array<std::string_view, 11> k_audit_keys = {
+    "tenant_columns", "app_roles",     "gucs",        "bypass_roles", "schemas", "global_tables",
+    "phone_columns",  "tenants_table", "probe_value", "severity",     "allow"};
+constexpr std::array<std::string_view, 3> k_allow_keys = {"check", "object", "reason"};
 
 std::string line_of(const YAML::Node& n) {
   return "line " + std::to_string(n.Mark().line + 1);
@@ -101,6 +105,84 @@ Result<bool> bool_at(const YAML::Node& n, const char* key, const std::string& or
     return make_error(ErrorKind::config, origin + ": " + line_of(v) + ": " + where + key +
                                              " must be true or false, not " + shape_of(v));
   return b;
+}
+
+// The list of strings at `key` (empty when absent); a scalar, a mapping or an empty item is a
+// config error.
+Result<std::vector<std::string>> list_at(const YAML::Node& n, const char* key,
+                                         const std::string& origin, const std::string& where) {
+  std::vector<std::string> out;
+  YAML::Node v = n[key];
+  if (!v || v.IsNull()) return out;
+  if (!v.IsSequence())
+    return make_error(ErrorKind::config, origin + ": " + line_of(v) + ": " + where + key +
+                                             " must be a list of strings, not " + shape_of(v));
+  for (const auto& item : v) {
+    if (!item.IsScalar() || item.Scalar().empty())
+      return make_error(ErrorKind::config, origin + ": " + line_of(item) + ": " + where + key +
+                                               " items must be non-empty strings, not " +
+                                               shape_of(item));
+    out.push_back(item.Scalar());
+  }
+  return out;
+}
+
+// The `audit:` section of a profile.
+Result<AuditSettings> parse_audit(const YAML::Node& a, const std::string& origin,
+                                  const std::string& profile) {
+  AuditSettings out;
+  const std::string in = "profile '" + profile + "': audit.";
+  if (!a.IsMap())
+    return make_error(ErrorKind::config, origin + ": " + line_of(a) + ": profile '" + profile +
+                                             "': audit must be a mapping, not " + shape_of(a));
+  CRM_TRY(check_keys(a, k_audit_keys, origin, "in profile '" + profile + "' audit"));
+  CRM_TRY_ASSIGN(out.tenant_columns, list_at(a, "tenant_columns", origin, in));
+  CRM_TRY_ASSIGN(out.app_roles, list_at(a, "app_roles", origin, in));
+  CRM_TRY_ASSIGN(out.gucs, list_at(a, "gucs", origin, in));
+  CRM_TRY_ASSIGN(out.bypass_roles, list_at(a, "bypass_roles", origin, in));
+  CRM_TRY_ASSIGN(out.schemas, list_at(a, "schemas", origin, in));
+  CRM_TRY_ASSIGN(out.global_tables, list_at(a, "global_tables", origin, in));
+  CRM_TRY_ASSIGN(out.phone_columns, list_at(a, "phone_columns", origin, in));
+  CRM_TRY_ASSIGN(out.tenants_table, string_at(a, "tenants_table", origin, in));
+  CRM_TRY_ASSIGN(out.probe_value, string_at(a, "probe_value", origin, in));
+  if (auto sev = a["severity"]; sev && !sev.IsNull()) {
+    if (!sev.IsMap())
+      return make_error(ErrorKind::config, origin + ": " + line_of(sev) + ": " + in +
+                                               "severity must be a mapping of check id to "
+                                               "level, not " +
+                                               shape_of(sev));
+    for (auto it = sev.begin(); it != sev.end(); ++it) {
+      if (!it->second.IsScalar())
+        return make_error(ErrorKind::config, origin + ": " + line_of(it->second) + ": " + in +
+                                                 "severity." + it->first.as<std::string>() +
+                                                 " must be a level, not " + shape_of(it->second));
+      out.severity[it->first.as<std::string>()] = it->second.Scalar();
+    }
+  }
+  if (auto allow = a["allow"]; allow && !allow.IsNull()) {
+    if (!allow.IsSequence())
+      return make_error(ErrorKind::config, origin + ": " + line_of(allow) + ": " + in +
+                                               "allow must be a list, not " + shape_of(allow));
+    for (const auto& item : allow) {
+      if (!item.IsMap())
+        return make_error(ErrorKind::config, origin + ": " + line_of(item) + ": " + in +
+                                                 "allow items must be mappings with check, "
+                                                 "object and reason, not " +
+                                                 shape_of(item));
+      CRM_TRY(check_keys(item, k_allow_keys, origin, "in profile '" + profile + "' audit.allow"));
+      AuditAllow e;
+      CRM_TRY_ASSIGN(e.check, string_at(item, "check", origin, in + "allow."));
+      CRM_TRY_ASSIGN(e.object, string_at(item, "object", origin, in + "allow."));
+      CRM_TRY_ASSIGN(e.reason, string_at(item, "reason", origin, in + "allow."));
+      if (e.check.empty() || e.object.empty() || e.reason.empty())
+        return make_error(ErrorKind::config,
+                          origin + ": " + line_of(item) + ": " + in +
+                              "allow items need check, object and reason (say why the finding "
+                              "is accepted)");
+      out.allow.push_back(std::move(e));
+    }
+  }
+  return out;
 }
 
 } // namespace
@@ -165,6 +247,9 @@ Result<ConfigFile> parse_config_text(const std::string& text, const std::string&
                                   "crm.current_org_id(), which reads " +
                                   k_tenancy_guc + "; remove tenancy.guc or set it to " +
                                   k_tenancy_guc);
+        }
+        if (auto a = n["audit"]; a && !a.IsNull()) {
+          CRM_TRY_ASSIGN(p.audit, parse_audit(a, origin, p.name));
         }
         if (auto provs = n["providers"]; provs && !provs.IsNull()) {
           if (!provs.IsMap())

@@ -18,6 +18,23 @@ struct ProviderConfig {
 /// The setting TenantTx writes the tenant's UUID to, and the one crm.current_org_id() reads.
 inline constexpr const char* k_tenancy_guc = "app.current_org_id";
 
+/// One allowlist entry of a profile's `audit:` section: a finding accepted on purpose.
+struct AuditAllow {
+  std::string check;  // check id (RLS_NOT_FORCED)
+  std::string object; // the finding's object; `*` matches any run of characters
+  std::string reason; // why it is accepted (required)
+};
+
+/// A profile's `audit:` section (crmctl audit rls | data); empty means the audit's default.
+struct AuditSettings {
+  std::vector<std::string> tenant_columns, app_roles, gucs, bypass_roles, schemas, global_tables,
+      phone_columns;
+  std::string tenants_table; // schema.table of the tenants (audit data: deleted tenants)
+  std::string probe_value;   // the GUC value the probe sets; {tenant} is the tenant id
+  std::map<std::string, std::string> severity; // check id -> critical|high|medium|info|off
+  std::vector<AuditAllow> allow;
+};
+
 /// One profile of the config file, as written (secret references unresolved).
 struct Profile {
   std::string name;
@@ -30,6 +47,7 @@ struct Profile {
   std::string guc = "app.current_org_id";
   std::string migrations_dir;
   int pool_size = 10; // database sessions a process keeps at most (fan-out workers + 1)
+  AuditSettings audit; // the `audit:` section
   std::map<std::string, ProviderConfig> providers;
 };
 

@@ -1,9 +1,12 @@
-// What the PostgreSQL catalog says about tenant tables and their row-level security: one query,
-// shared by doctor, the tests and (later) the RLS audit.
+// What the PostgreSQL catalog says about tenant tables and their row-level security: one
+// set-based query (one round trip whatever the number of tables), shared by doctor, the tests and
+// the RLS audit (lib/audit).
 #pragma once
 #include "core/result.hpp"
 #include "db/db.hpp"
 
+#include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -19,30 +22,63 @@ struct PolicyInfo {
   std::string check_expr;         // pg_get_expr of polwithcheck ("" when none)
 };
 
-/// A table that carries the tenant column and is not marked `crmctl:global` by comment.
+/// A foreign key of a table (constraints inherited by partitions are left out).
+struct ForeignKeyInfo {
+  std::string name;
+  std::vector<std::string> columns;
+  std::string ref_schema, ref_table;
+  std::vector<std::string> ref_columns;
+};
+
+/// What an application role may do to a table (GRANTs, ownership and memberships included).
+struct TablePrivileges {
+  bool select = false, insert = false, update = false, remove = false;
+};
+
+/// A table (relkind r or p) that carries one of the tenant columns.
 struct TenantTableRls {
   std::string schema, table;
+  std::uint32_t oid = 0;
+  char kind = 'r';    // 'r' table, 'p' partitioned table
+  std::string parent; // "schema.table" of the partitioned parent; "" when not a partition
+  std::string owner;
+  /// Marked `crmctl:global ...` by its comment: global by design (routing, inbox, audit trail).
+  bool global = false;
+  std::string tenant_column;      // the first of the expected columns the table has
+  std::string tenant_column_type; // format_type, e.g. "uuid", "integer"
   bool rls_enabled = false, rls_forced = false;
   bool tenant_column_not_null = false;
+  /// An enabled BEFORE UPDATE row trigger whose function mentions the tenant column.
+  bool guard_trigger = false;
   std::vector<PolicyInfo> policies;
-  /// Why this table does not isolate tenants for `app_role`; empty when it does.
+  std::vector<ForeignKeyInfo> foreign_keys;
+  /// Per expected application role that exists: what it may do to the table.
+  std::map<std::string, TablePrivileges> privileges;
+  /// Why this table does not isolate tenants for the first application role (doctor's reading);
+  /// empty when it does. Left empty for global tables.
   std::vector<std::string> problems;
 };
 
+/// Whether tables marked `crmctl:global` by comment are returned (flagged `global`) or skipped.
+enum class GlobalTables { skip, include };
+
 /// What "isolated" means for the tables to inspect.
 struct RlsExpectation {
-  std::string app_role = "crm_app";
-  std::string tenant_column = "org_id";
+  /// Application roles; problems are computed for the first, privileges for each that exists.
+  std::vector<std::string> app_roles = {"crm_app"};
+  /// Tenant columns, in order of preference: a table is a tenant table when it has one of them.
+  std::vector<std::string> tenant_columns = {"org_id"};
   /// The one predicate every permissive policy for the app role must use (USING and WITH CHECK).
   std::string predicate = "(org_id = crm.current_org_id())";
   /// Schemas to inspect; empty = every schema but pg_catalog, information_schema and crm.
   std::vector<std::string> schemas;
+  GlobalTables global_tables = GlobalTables::skip;
 };
 
-/// Every tenant table with its RLS state, policies and problems: RLS not enabled or not forced,
-/// the tenant column nullable, no policy for the app role, or a permissive policy for it (or for
-/// PUBLIC) whose USING or WITH CHECK is anything but the predicate — e.g. USING (true), which
-/// ORs every row in.
+/// Every tenant table with its RLS state, policies, foreign keys, privileges and (doctor's)
+/// problems: RLS not enabled or not forced, the tenant column nullable, no policy for the app
+/// role, or a permissive policy for it (or for PUBLIC) whose USING or WITH CHECK is anything but
+/// the predicate — e.g. USING (true), which ORs every row in. Ordered by schema and table.
 Result<std::vector<TenantTableRls>> tenant_table_rls(Tx& tx, const RlsExpectation& want);
 
 } // namespace crm::db

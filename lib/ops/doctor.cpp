@@ -119,7 +119,7 @@ std::vector<Check> run_doctor(DoctorInput& in) {
   auto rls = [&]() -> Result<std::vector<db::TenantTableRls>> {
     CRM_TRY_ASSIGN(auto tx, c.admin());
     db::RlsExpectation want;
-    want.app_role = in.settings ? in.settings->profile.app_role : want.app_role;
+    if (in.settings) want.app_roles = {in.settings->profile.app_role};
     return db::tenant_table_rls(*tx, want);
   }();
   if (!rls) {
@@ -148,7 +148,8 @@ std::vector<Check> run_doctor(DoctorInput& in) {
 }
 
 Status doctor_outcome(const std::vector<Check>& checks) {
-  for (ErrorKind k : {ErrorKind::db_unavailable, ErrorKind::config, ErrorKind::findings})
+  for (ErrorKind k : {ErrorKind::db_unavailable, ErrorKind::config, ErrorKind::upstream,
+                     ErrorKind::findings})
     for (const auto& c : checks)
       if (c.status == CheckStatus::fail && c.kind == k)
         return make_error(k, "doctor: " + c.name + " failed: " + c.detail);

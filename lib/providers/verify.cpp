@@ -41,6 +41,9 @@ Status verify_credentials(http::Client& http, const std::string& provider, const
   } else if (provider == "retell") {
     req.url = base + "/list-agents";
     req.headers["Authorization"] = "Bearer " + val("api_key");
+  } else if (provider == "vapi") {
+    req.url = base + "/assistant?limit=1";
+    req.headers["Authorization"] = "Bearer " + val("api_key");
   } else if (provider == "google") {
     req.method = "POST";
     req.url = base + "/token";

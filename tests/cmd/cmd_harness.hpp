@@ -168,8 +168,9 @@ public:
     tio.io.stdout_tty = stdout_tty;
     cmd::Interrupt intr;
     cmd::Services services;
-    services.http = [this] {
+    services.http = [this]() -> std::unique_ptr<http::Client> {
       ++http_clients_made;
+      if (real_http) return http::make_curl_client();
       return std::make_unique<ForwardingHttp>(http);
     };
     CliRun r;
@@ -182,6 +183,9 @@ public:
   ScratchDir home;
   std::map<std::string, std::string> env;
   bool stdin_tty = false, stdout_tty = false;
+  /// Send HTTP for real (libcurl; e.g. to tests/sim) instead of to `http`; retries still sleep
+  /// on the fake clock, so backoff costs no time.
+  bool real_http = false;
   FakeClock clock;
   FakeHttp http;
   int http_clients_made = 0;

@@ -1,14 +1,18 @@
 // Parsing tests: argv in, the verb's Options out, for every leaf of the command tree; bad argv of
 // every verb family is a usage error (exit 2). A leaf without a parse test fails the build
 // (ParseCoverage.EveryLeafHasAParseTest).
+#include "cmd/agent/commands.hpp"
 #include "cmd/apikey/commands.hpp"
+#include "cmd/audit/commands.hpp"
 #include "cmd/completion/commands.hpp"
 #include "cmd/config/commands.hpp"
 #include "cmd/context/commands.hpp"
 #include "cmd/creds/commands.hpp"
 #include "cmd/docs/gendocs.hpp"
 #include "cmd/doctor/commands.hpp"
+#include "cmd/forwarding/commands.hpp"
 #include "cmd/migrate/commands.hpp"
+#include "cmd/number/commands.hpp"
 #include "cmd/tenant/commands.hpp"
 #include "cmd/user/commands.hpp"
 #include "cmd/version/commands.hpp"
@@ -23,14 +27,18 @@ namespace {
 
 // The command paths the tests below parse. Add a verb → add it here and a test for it.
 const std::set<std::string> k_parse_covered = {
-    "__gendocs",       "apikey create",   "apikey list",  "apikey revoke",    "completion",
-    "config profiles", "config validate", "config view",  "context clear",    "context show",
-    "context use",     "creds delete",    "creds list",   "creds rotate-key", "creds set",
-    "creds verify",    "doctor",          "migrate down", "migrate new",      "migrate plan",
-    "migrate repair",  "migrate status",  "migrate up",   "migrate verify",   "tenant create",
-    "tenant delete",   "tenant export",   "tenant list",  "tenant resume",    "tenant show",
-    "tenant suspend",  "tenant update",   "user create",  "user disable",     "user import",
-    "user list",       "version",
+    "audit data",      "audit rls",
+    "__gendocs",       "agent create",    "agent disable",    "agent enable",     "agent list",
+    "agent show",      "apikey create",   "apikey list",      "apikey revoke",    "completion",
+    "config profiles", "config validate", "config view",      "context clear",    "context show",
+    "context use",     "creds delete",    "creds list",       "creds rotate-key", "creds set",
+    "creds verify",    "doctor",          "forwarding codes", "migrate down",     "migrate new",
+    "migrate plan",    "migrate repair",  "migrate status",   "migrate up",       "migrate verify",
+    "tenant create",   "tenant delete",   "tenant export",    "tenant list",      "tenant resume",
+    "tenant show",     "tenant suspend",  "tenant update",    "user create",      "user disable",
+    "user import",     "user list",       "version",
+    "number activate", "number buy",      "number list",      "number reconcile", "number release",
+    "number route",    "number search",
 };
 
 // Parses and asserts it selected `path`.
@@ -154,6 +162,70 @@ TEST(Parse, Doctor) {
   EXPECT_EQ(p->options<cmd::DoctorOptions>().migrations_dir, "/srv/migrations");
   auto d = parse_ok({"doctor"}, "doctor");
   EXPECT_EQ(d->options<cmd::DoctorOptions>().migrations_dir, "");
+  EXPECT_FALSE(d->options<cmd::DoctorOptions>().providers);
+  EXPECT_TRUE(parse_ok({"doctor", "--providers"}, "doctor")->options<cmd::DoctorOptions>().providers);
+}
+
+// --- number ---------------------------------------------------------------------------------
+
+TEST(Parse, NumberSearchAndBuy) {
+  auto s = parse_ok({"number", "search", "--country", "CA", "--area-code", "778", "--contains",
+                     "55", "--limit", "5"},
+                    "number search");
+  const auto& so = s->options<cmd::NumberSearchOptions>();
+  EXPECT_EQ(so.country, "CA");
+  EXPECT_EQ(so.area_code, "778");
+  EXPECT_EQ(so.contains, "55");
+  EXPECT_EQ(so.limit, 5);
+  EXPECT_EQ(s->effect(), cmd::Effect::reads);
+  EXPECT_EQ(parse_ok({"number", "search"}, "number search")->options<cmd::NumberSearchOptions>().limit,
+            20);
+  EXPECT_FALSE(parse({"number", "search", "--limit", "0"})->ok());
+  auto b = parse_ok({"--tenant", "acme", "number", "buy", "--number", "+14155550100",
+                     "--idempotency-key", "k1"},
+                    "number buy");
+  const auto& bo = b->options<cmd::NumberBuyOptions>();
+  EXPECT_EQ(bo.number, "+14155550100");
+  EXPECT_EQ(bo.idempotency_key, "k1");
+  EXPECT_EQ(bo.country, "US");
+  EXPECT_EQ(b->global.tenant, "acme");
+  EXPECT_EQ(b->effect(), cmd::Effect::writes);
+  auto a = parse_ok({"number", "buy", "--area-code", "778", "--country", "CA"}, "number buy");
+  EXPECT_EQ(a->options<cmd::NumberBuyOptions>().area_code, "778");
+  EXPECT_FALSE(parse({"number", "buy", "--number", "+1", "--area-code", "778"})->ok());
+}
+
+TEST(Parse, NumberActivateListReleaseRouteReconcile) {
+  auto a = parse_ok({"number", "activate", "+14155550100", "+14155550101", "--agent", "ag_1"},
+                    "number activate");
+  EXPECT_EQ(a->options<cmd::NumberActivateOptions>().numbers.size(), 2u);
+  EXPECT_EQ(a->options<cmd::NumberActivateOptions>().agent, "ag_1");
+  auto all = parse_ok({"number", "activate", "--all-tenants", "--jobs", "8"}, "number activate");
+  EXPECT_TRUE(all->options<cmd::NumberActivateOptions>().all_tenants);
+  EXPECT_EQ(all->options<cmd::NumberActivateOptions>().jobs, 8);
+  EXPECT_FALSE(parse({"number", "activate", "--jobs", "0"})->ok());
+  auto l = parse_ok({"number", "list", "--all", "--status", "active"}, "number list");
+  EXPECT_TRUE(l->options<cmd::NumberListOptions>().all);
+  EXPECT_EQ(l->effect(), cmd::Effect::reads);
+  EXPECT_FALSE(parse({"number", "list", "--status", "bogus"})->ok());
+  auto r = parse_ok({"number", "release", "+14155550100"}, "number release");
+  EXPECT_EQ(r->options<cmd::NumberReleaseOptions>().number, "+14155550100");
+  EXPECT_EQ(r->effect(), cmd::Effect::destroys);
+  EXPECT_FALSE(parse({"number", "release"})->ok());
+  auto ro = parse_ok({"number", "route", "+14155550100", "--ai", "off", "--forward-to",
+                      "+14155550199"},
+                     "number route");
+  EXPECT_EQ(ro->options<cmd::NumberRouteOptions>().ai, "off");
+  EXPECT_EQ(ro->options<cmd::NumberRouteOptions>().forward_to, "+14155550199");
+  EXPECT_FALSE(parse({"number", "route", "+14155550100", "--ai", "maybe"})->ok());
+  EXPECT_FALSE(parse({"number", "route", "+14155550100"})->ok());
+  auto rc = parse_ok({"number", "reconcile", "--fix", "--min-age", "0s"}, "number reconcile");
+  EXPECT_TRUE(rc->options<cmd::NumberReconcileOptions>().fix);
+  EXPECT_EQ(rc->options<cmd::NumberReconcileOptions>().min_age, "0s");
+  EXPECT_EQ(parse_ok({"number", "reconcile"}, "number reconcile")
+                ->options<cmd::NumberReconcileOptions>()
+                .min_age,
+            "3m");
 }
 
 TEST(Parse, Gendocs) {
@@ -425,6 +497,64 @@ TEST(Parse, ApikeyListRevoke) {
   EXPECT_EQ(r->options<cmd::ApikeyRevokeOptions>().key, "1a2b3c4d");
 }
 
+// --- agent ----------------------------------------------------------------------------------
+
+TEST(Parse, AgentCreate) {
+  auto p = parse_ok({"agent", "create", "--provider", "vapi", "--external-id", "asst_123", "--name",
+                     "Front desk"},
+                    "agent create");
+  const auto& o = p->options<cmd::AgentCreateOptions>();
+  EXPECT_EQ(o.provider, "vapi");
+  EXPECT_EQ(o.external_id, "asst_123");
+  EXPECT_EQ(o.name, "Front desk");
+  EXPECT_EQ(p->effect(), cmd::Effect::writes);
+  auto d = parse_ok({"agent", "create", "--provider", "retell", "--external-id", "agent_9"},
+                    "agent create");
+  EXPECT_EQ(d->options<cmd::AgentCreateOptions>().name, ""); // defaults to the external id
+}
+
+TEST(Parse, AgentListShow) {
+  auto l =
+      parse_ok({"agent", "list", "--provider", "elevenlabs", "--status", "active"}, "agent list");
+  EXPECT_EQ(l->options<cmd::AgentListOptions>().provider, "elevenlabs");
+  EXPECT_EQ(l->options<cmd::AgentListOptions>().status, "active");
+  EXPECT_EQ(l->effect(), cmd::Effect::reads);
+  EXPECT_EQ(parse_ok({"agent", "list"}, "agent list")->options<cmd::AgentListOptions>().status, "");
+  auto s = parse_ok({"agent", "show", "asst_123", "--provider", "vapi"}, "agent show");
+  EXPECT_EQ(s->options<cmd::AgentShowOptions>().agent, "asst_123");
+  EXPECT_EQ(s->options<cmd::AgentShowOptions>().provider, "vapi");
+  EXPECT_EQ(s->effect(), cmd::Effect::reads);
+}
+
+TEST(Parse, AgentDisableEnable) {
+  auto d = parse_ok({"agent", "disable", "asst_123"}, "agent disable");
+  EXPECT_EQ(d->options<cmd::AgentDisableOptions>().agent, "asst_123");
+  EXPECT_EQ(d->options<cmd::AgentDisableOptions>().provider, "");
+  EXPECT_EQ(d->effect(), cmd::Effect::destroys);
+  auto e = parse_ok({"agent", "enable", "asst_123", "--provider", "retell"}, "agent enable");
+  EXPECT_EQ(e->options<cmd::AgentEnableOptions>().agent, "asst_123");
+  EXPECT_EQ(e->options<cmd::AgentEnableOptions>().provider, "retell");
+  EXPECT_EQ(e->effect(), cmd::Effect::writes);
+}
+
+// --- forwarding -----------------------------------------------------------------------------
+
+TEST(Parse, ForwardingCodes) {
+  auto p = parse_ok({"forwarding", "codes", "--carrier", "tmobile", "--mode", "safety_net", "--to",
+                     "+15550109999", "--ring", "20"},
+                    "forwarding codes");
+  const auto& o = p->options<cmd::ForwardingCodesOptions>();
+  EXPECT_EQ(o.carrier, "tmobile");
+  EXPECT_EQ(o.mode, "safety_net");
+  EXPECT_EQ(o.to, "+15550109999");
+  EXPECT_EQ(o.ring, 20);
+  EXPECT_EQ(p->effect(), cmd::Effect::reads);
+  auto d = parse_ok(
+      {"forwarding", "codes", "--carrier", "verizon", "--mode", "total_ai", "--to", "+15550109999"},
+      "forwarding codes");
+  EXPECT_EQ(d->options<cmd::ForwardingCodesOptions>().ring, std::nullopt);
+}
+
 // --- creds ----------------------------------------------------------------------------------
 
 TEST(Parse, CredsSet) {
@@ -454,6 +584,61 @@ TEST(Parse, CredsListVerifyDeleteRotate) {
 }
 
 // --- usage errors: every verb family -----------------------------------------------------------
+
+TEST(Parse, AuditRls) {
+  auto p = parse_ok({"audit", "rls", "--schema", "public,org_a", "--schema", "org_b",
+                     "--tenant-column", "client_id", "--app-role", "authenticated,anon", "--guc",
+                     "request.jwt.claims", "--guc", "request.jwt.claim*", "--bypass-role",
+                     "service_role", "--global-table", "public.routes", "--probe",
+                     "--probe-writes", "--allow-production", "--data", "--jobs", "8",
+                     "--statement-timeout", "2s", "--lock-timeout", "500ms", "--fail-on", "high",
+                     "--format", "sarif", "--baseline", "b.json", "--fix-sql", "fix.sql"},
+                    "audit rls");
+  const auto& o = p->options<cmd::AuditRlsOptions>();
+  using V = std::vector<std::string>;
+  EXPECT_EQ(o.common.schemas, (V{"public", "org_a", "org_b"}));
+  EXPECT_EQ(o.common.tenant_columns, V{"client_id"});
+  EXPECT_EQ(o.common.app_roles, (V{"authenticated", "anon"}));
+  EXPECT_EQ(o.common.gucs, (V{"request.jwt.claims", "request.jwt.claim*"}));
+  EXPECT_EQ(o.common.bypass_roles, V{"service_role"});
+  EXPECT_EQ(o.common.global_tables, V{"public.routes"});
+  EXPECT_TRUE(o.probe && o.probe_writes && o.allow_production && o.data);
+  EXPECT_EQ(o.jobs, 8);
+  EXPECT_EQ(o.statement_timeout, "2s");
+  EXPECT_EQ(o.lock_timeout, "500ms");
+  EXPECT_EQ(o.common.fail_on, "high");
+  EXPECT_EQ(o.common.format, "sarif");
+  EXPECT_EQ(o.common.baseline, "b.json");
+  EXPECT_EQ(o.fix_sql, "fix.sql");
+  EXPECT_EQ(p->effect(), cmd::Effect::reads);
+
+  auto d = parse_ok({"audit", "rls"}, "audit rls");
+  const auto& def = d->options<cmd::AuditRlsOptions>();
+  EXPECT_FALSE(def.probe || def.probe_writes || def.allow_production || def.data);
+  EXPECT_EQ(def.jobs, 4);
+  EXPECT_TRUE(def.common.fail_on.empty());
+  EXPECT_TRUE(def.common.format.empty());
+  EXPECT_TRUE(def.common.schemas.empty());
+  for (std::vector<std::string> bad : {std::vector<std::string>{"audit", "rls", "--fail-on", "severe"},
+                                       {"audit", "rls", "--format", "xml"},
+                                       {"audit", "rls", "--jobs", "0"},
+                                       {"audit"},
+                                       {"audit", "rls", "extra"}})
+    EXPECT_EQ(parse(bad)->code, 2) << bad.back();
+}
+
+TEST(Parse, AuditData) {
+  auto p = parse_ok({"audit", "data", "--phone-column", "e164,phone_number", "--tenant-column",
+                     "tenant_id", "--fail-on", "medium", "--format", "junit"},
+                    "audit data");
+  const auto& o = p->options<cmd::AuditDataOptions>();
+  EXPECT_EQ(o.phone_columns, (std::vector<std::string>{"e164", "phone_number"}));
+  EXPECT_EQ(o.common.tenant_columns, std::vector<std::string>{"tenant_id"});
+  EXPECT_EQ(o.common.fail_on, "medium");
+  EXPECT_EQ(o.common.format, "junit");
+  EXPECT_EQ(p->effect(), cmd::Effect::reads);
+  EXPECT_EQ(parse({"audit", "data", "--probe"})->code, 2);
+}
 
 TEST(Parse, BadArgvIsAUsageErrorInEveryFamily) {
   const std::vector<std::vector<std::string>> bad = {
@@ -495,6 +680,23 @@ TEST(Parse, BadArgvIsAUsageErrorInEveryFamily) {
       {"apikey", "create", "--name", "zapier"},
       {"apikey", "create", "--scopes", "admin"},
       {"apikey", "revoke"},
+      // agent
+      {"agent", "create", "--provider", "vapi"},
+      {"agent", "create", "--external-id", "asst_1"},
+      {"agent", "create", "--provider", "bland", "--external-id", "asst_1"},
+      {"agent", "list", "--status", "gone"},
+      {"agent", "list", "--provider", "twilio"},
+      {"agent", "show"},
+      {"agent", "disable"},
+      {"agent", "enable", "a", "--provider", "x"},
+      // forwarding
+      {"forwarding"},
+      {"forwarding", "codes", "--mode", "total_ai", "--to", "+15550109999"},
+      {"forwarding", "codes", "--carrier", "vodafone", "--mode", "total_ai", "--to", "+1555"},
+      {"forwarding", "codes", "--carrier", "att", "--mode", "always", "--to", "+15550109999"},
+      {"forwarding", "codes", "--carrier", "att", "--mode", "total_ai"},
+      {"forwarding", "codes", "--carrier", "att", "--mode", "safety_net", "--to", "+15550109999",
+       "--ring", "ten"},
       // creds
       {"creds", "set", "--from-stdin"},
       {"creds", "set", "twilio", "--from-stdin", "--from-env"},

@@ -13,7 +13,7 @@ std::string canonical_dir() {
   return std::string(CRM_SOURCE_DIR) + "/templates/migrations";
 }
 
-const char* k_latest_tenant = "20260115000000";
+const char* k_latest_tenant = "20261122000000";
 
 } // namespace
 
@@ -248,7 +248,7 @@ TEST_F(RunMigrateChanges, DriftIsExit5ThenRepairAcceptsIt) {
 
 TEST_F(RunMigrateChanges, UpThenDownOfAFileWithADownPart) {
   ASSERT_FALSE(make_tenant("Down Schema", {"--isolation", "schema"}).empty());
-  std::ofstream(dir + "/tenant/20260201000000_service_note.sql")
+  std::ofstream(dir + "/tenant/20270201000000_service_note.sql")
       << "ALTER TABLE services ADD COLUMN note text;\n-- crmctl:down\n"
          "ALTER TABLE services DROP COLUMN note;\n";
   auto columns = [&] {
@@ -265,13 +265,13 @@ TEST_F(RunMigrateChanges, UpThenDownOfAFileWithADownPart) {
   EXPECT_GE(up.json()["applied"].get<int>(), 2) << up.out; // public and the schema tenant
   long applied = columns();
   EXPECT_GE(applied, 2);
-  EXPECT_EQ(migrate({"status"}, dir).json()["latest_tenant_version"], "20260201000000");
+  EXPECT_EQ(migrate({"status"}, dir).json()["latest_tenant_version"], "20270201000000");
 
   auto before = snapshot();
   auto dry = migrate({"--dry-run", "down"}, dir);
   ASSERT_EQ(dry.code, 0) << dry;
   EXPECT_EQ(dry.json()["dry_run"], true);
-  EXPECT_NE(dry.json()["order"].dump().find("20260201000000"), std::string::npos) << dry.out;
+  EXPECT_NE(dry.json()["order"].dump().find("20270201000000"), std::string::npos) << dry.out;
   EXPECT_EQ(columns(), applied);
   EXPECT_TRUE(test::diff(before, snapshot()).empty());
 

@@ -24,7 +24,10 @@ namespace crm::test {
 
 class Simulator {
 public:
-  explicit Simulator(std::vector<std::string> accepts) {
+  explicit Simulator(std::vector<std::string> accepts) : Simulator(std::move(accepts), {}) {}
+  /// Also passes `extra_args` to crm-sim, e.g. {"--agent", "elevenlabs:KEY:AGENT_ID:NAME"} or
+  /// {"--latency-ms", "50"}.
+  Simulator(std::vector<std::string> accepts, std::vector<std::string> extra_args) {
     m_port_file = (std::filesystem::temp_directory_path() /
                    ("crm-sim-" + crypto::hex(crypto::random_bytes(6))))
                       .string();
@@ -33,6 +36,8 @@ public:
       args.push_back("--accept");
       args.push_back(a);
     }
+    for (auto& a : extra_args)
+      args.push_back(a);
     m_pid = fork();
     if (m_pid == 0) {
       std::vector<char*> argv;
@@ -89,6 +94,57 @@ public:
       if (r["method"] == method && r["path"].get<std::string>().rfind(path_prefix, 0) == 0)
         out.push_back(r);
     return out;
+  }
+
+  /// Sends a control request ("/__sim/...", JSON body) and returns the answer; a transport
+  /// failure is a test failure (status 0).
+  http::Response control_request(const std::string& method, const std::string& path,
+                                 const std::string& json_body = "") {
+    http::Request req{method, url() + path, {}, json_body, std::chrono::milliseconds(5000)};
+    if (!json_body.empty()) req.headers["Content-Type"] = "application/json";
+    auto r = control().send(req);
+    if (!r) {
+      ADD_FAILURE() << "crm-sim " << method << " " << path << ": " << r.error().message;
+      return {};
+    }
+    return *r;
+  }
+  /// GET /__sim/state:
+  /// {"twilio":{"numbers":[...]},"elevenlabs":{"phone_numbers":[...],"agents":[...]}}.
+  nlohmann::json state() { return inspect("/__sim/state"); }
+  /// Sets the latency every provider route waits before answering (POST /__sim/latency).
+  Status set_latency(int ms) {
+    auto r = control_request("POST", "/__sim/latency", nlohmann::json{{"ms", ms}}.dump());
+    if (r.status != 200) return make_error(ErrorKind::unexpected, "setting the latency failed");
+    return {};
+  }
+  /// Plants a Twilio number in `account_sid` as if bought outside crmctl; its instance JSON (null
+  /// on failure).
+  nlohmann::json plant_twilio_number(const std::string& account_sid, const std::string& e164,
+                                     const std::string& voice_url = "") {
+    auto r = control_request("POST", "/__sim/twilio/numbers",
+                             nlohmann::json{{"account_sid", account_sid},
+                                            {"phone_number", e164},
+                                            {"voice_url", voice_url}}
+                                 .dump());
+    if (r.status != 201) return nullptr;
+    return nlohmann::json::parse(r.body, nullptr, false);
+  }
+  /// Removes a Twilio number behind crmctl's back; true when it existed.
+  bool remove_twilio_number(const std::string& e164) {
+    std::string encoded = e164;
+    if (!encoded.empty() && encoded[0] == '+') encoded = "%2B" + encoded.substr(1);
+    return control_request("DELETE", "/__sim/twilio/numbers/" + encoded).status == 204;
+  }
+  /// Seeds an ElevenLabs agent in the workspace of `api_key`.
+  Status add_elevenlabs_agent(const std::string& api_key, const std::string& agent_id,
+                              const std::string& name) {
+    auto r = control_request(
+        "POST", "/__sim/elevenlabs/agents",
+        nlohmann::json{{"api_key", api_key}, {"agent_id", agent_id}, {"name", name}}.dump());
+    if (r.status != 201 && r.status != 200)
+      return make_error(ErrorKind::unexpected, "seeding the agent failed");
+    return {};
   }
 
 private:
