@@ -1,5 +1,5 @@
-// What the PostgreSQL catalog says about tenant tables and their row-level security: one
-// set-based query (one round trip whatever the number of tables), shared by doctor, the tests and
+// What the PostgreSQL catalog says about tenant tables and their row-level security: two set-based
+// statements (tables, policies) whatever the number of tables, shared by doctor, the tests and
 // the RLS audit (lib/audit).
 #pragma once
 #include "core/result.hpp"
@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -52,7 +53,9 @@ struct TenantTableRls {
   bool guard_trigger = false;
   std::vector<PolicyInfo> policies;
   std::vector<ForeignKeyInfo> foreign_keys;
-  /// Per expected application role that exists: what it may do to the table.
+  /// The table's ACL as PostgreSQL prints it ("" for the default: the owner has everything).
+  std::string acl;
+  /// Per application role listed in RlsExpectation::privileges_of: what it may do to the table.
   std::map<std::string, TablePrivileges> privileges;
   /// Why this table does not isolate tenants for the first application role (doctor's reading);
   /// empty when it does. Left empty for global tables.
@@ -64,21 +67,34 @@ enum class GlobalTables { skip, include };
 
 /// What "isolated" means for the tables to inspect.
 struct RlsExpectation {
-  /// Application roles; problems are computed for the first, privileges for each that exists.
+  /// Application roles; problems are computed for the first.
   std::vector<std::string> app_roles = {"crm_app"};
+  /// Per application role, the roles whose privileges it has (itself included, as pg_has_role
+  /// USAGE says): its table privileges are read from each table's ACL. Roles not listed get none.
+  std::map<std::string, std::set<std::string>> privileges_of;
   /// Tenant columns, in order of preference: a table is a tenant table when it has one of them.
   std::vector<std::string> tenant_columns = {"org_id"};
-  /// The one predicate every permissive policy for the app role must use (USING and WITH CHECK).
+  /// The one predicate every permissive policy for the app role must use (USING and WITH CHECK);
+  /// empty: `problems` are not computed (the audit reads policies its own way).
   std::string predicate = "(org_id = crm.current_org_id())";
   /// Schemas to inspect; empty = every schema but pg_catalog, information_schema and crm.
   std::vector<std::string> schemas;
   GlobalTables global_tables = GlobalTables::skip;
 };
 
+/// What a role that has the privileges of `roles` (itself included) may do to the table, read from
+/// its ACL as has_table_privilege would answer (superusers aside).
+TablePrivileges privileges_for(const TenantTableRls& t, const std::set<std::string>& roles);
+
+/// The roles ("" for PUBLIC) granted SELECT, INSERT, UPDATE or DELETE on any of the tenant tables
+/// among `tables` (global ones skipped; owners of tables with the default ACL included).
+std::set<std::string> privileged_roles(const std::vector<TenantTableRls>& tables);
+
 /// Every tenant table with its RLS state, policies, foreign keys, privileges and (doctor's)
 /// problems: RLS not enabled or not forced, the tenant column nullable, no policy for the app
 /// role, or a permissive policy for it (or for PUBLIC) whose USING or WITH CHECK is anything but
-/// the predicate — e.g. USING (true), which ORs every row in. Ordered by schema and table.
+/// the predicate — e.g. USING (true), which ORs every row in. Ordered by schema and table
+/// (byte order).
 Result<std::vector<TenantTableRls>> tenant_table_rls(Tx& tx, const RlsExpectation& want);
 
 } // namespace crm::db

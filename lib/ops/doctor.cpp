@@ -148,8 +148,8 @@ std::vector<Check> run_doctor(DoctorInput& in) {
 }
 
 Status doctor_outcome(const std::vector<Check>& checks) {
-  for (ErrorKind k : {ErrorKind::db_unavailable, ErrorKind::config, ErrorKind::upstream,
-                     ErrorKind::findings})
+  for (ErrorKind k :
+       {ErrorKind::db_unavailable, ErrorKind::config, ErrorKind::upstream, ErrorKind::findings})
     for (const auto& c : checks)
       if (c.status == CheckStatus::fail && c.kind == k)
         return make_error(k, "doctor: " + c.name + " failed: " + c.detail);

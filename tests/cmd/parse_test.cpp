@@ -27,18 +27,17 @@ namespace {
 
 // The command paths the tests below parse. Add a verb → add it here and a test for it.
 const std::set<std::string> k_parse_covered = {
-    "audit data",      "audit rls",
-    "__gendocs",       "agent create",    "agent disable",    "agent enable",     "agent list",
-    "agent show",      "apikey create",   "apikey list",      "apikey revoke",    "completion",
-    "config profiles", "config validate", "config view",      "context clear",    "context show",
-    "context use",     "creds delete",    "creds list",       "creds rotate-key", "creds set",
-    "creds verify",    "doctor",          "forwarding codes", "migrate down",     "migrate new",
-    "migrate plan",    "migrate repair",  "migrate status",   "migrate up",       "migrate verify",
-    "tenant create",   "tenant delete",   "tenant export",    "tenant list",      "tenant resume",
-    "tenant show",     "tenant suspend",  "tenant update",    "user create",      "user disable",
-    "user import",     "user list",       "version",
-    "number activate", "number buy",      "number list",      "number reconcile", "number release",
-    "number route",    "number search",
+    "audit data",       "audit rls",      "__gendocs",       "agent create",     "agent disable",
+    "agent enable",     "agent list",     "agent show",      "apikey create",    "apikey list",
+    "apikey revoke",    "completion",     "config profiles", "config validate",  "config view",
+    "context clear",    "context show",   "context use",     "creds delete",     "creds list",
+    "creds rotate-key", "creds set",      "creds verify",    "doctor",           "forwarding codes",
+    "migrate down",     "migrate new",    "migrate plan",    "migrate repair",   "migrate status",
+    "migrate up",       "migrate verify", "tenant create",   "tenant delete",    "tenant export",
+    "tenant list",      "tenant resume",  "tenant show",     "tenant suspend",   "tenant update",
+    "user create",      "user disable",   "user import",     "user list",        "version",
+    "number activate",  "number buy",     "number list",     "number reconcile", "number release",
+    "number route",     "number search",
 };
 
 // Parses and asserts it selected `path`.
@@ -163,7 +162,8 @@ TEST(Parse, Doctor) {
   auto d = parse_ok({"doctor"}, "doctor");
   EXPECT_EQ(d->options<cmd::DoctorOptions>().migrations_dir, "");
   EXPECT_FALSE(d->options<cmd::DoctorOptions>().providers);
-  EXPECT_TRUE(parse_ok({"doctor", "--providers"}, "doctor")->options<cmd::DoctorOptions>().providers);
+  EXPECT_TRUE(
+      parse_ok({"doctor", "--providers"}, "doctor")->options<cmd::DoctorOptions>().providers);
 }
 
 // --- number ---------------------------------------------------------------------------------
@@ -178,12 +178,13 @@ TEST(Parse, NumberSearchAndBuy) {
   EXPECT_EQ(so.contains, "55");
   EXPECT_EQ(so.limit, 5);
   EXPECT_EQ(s->effect(), cmd::Effect::reads);
-  EXPECT_EQ(parse_ok({"number", "search"}, "number search")->options<cmd::NumberSearchOptions>().limit,
-            20);
+  EXPECT_EQ(
+      parse_ok({"number", "search"}, "number search")->options<cmd::NumberSearchOptions>().limit,
+      20);
   EXPECT_FALSE(parse({"number", "search", "--limit", "0"})->ok());
-  auto b = parse_ok({"--tenant", "acme", "number", "buy", "--number", "+14155550100",
-                     "--idempotency-key", "k1"},
-                    "number buy");
+  auto b = parse_ok(
+      {"--tenant", "acme", "number", "buy", "--number", "+14155550100", "--idempotency-key", "k1"},
+      "number buy");
   const auto& bo = b->options<cmd::NumberBuyOptions>();
   EXPECT_EQ(bo.number, "+14155550100");
   EXPECT_EQ(bo.idempotency_key, "k1");
@@ -212,9 +213,9 @@ TEST(Parse, NumberActivateListReleaseRouteReconcile) {
   EXPECT_EQ(r->options<cmd::NumberReleaseOptions>().number, "+14155550100");
   EXPECT_EQ(r->effect(), cmd::Effect::destroys);
   EXPECT_FALSE(parse({"number", "release"})->ok());
-  auto ro = parse_ok({"number", "route", "+14155550100", "--ai", "off", "--forward-to",
-                      "+14155550199"},
-                     "number route");
+  auto ro =
+      parse_ok({"number", "route", "+14155550100", "--ai", "off", "--forward-to", "+14155550199"},
+               "number route");
   EXPECT_EQ(ro->options<cmd::NumberRouteOptions>().ai, "off");
   EXPECT_EQ(ro->options<cmd::NumberRouteOptions>().forward_to, "+14155550199");
   EXPECT_FALSE(parse({"number", "route", "+14155550100", "--ai", "maybe"})->ok());
@@ -586,13 +587,42 @@ TEST(Parse, CredsListVerifyDeleteRotate) {
 // --- usage errors: every verb family -----------------------------------------------------------
 
 TEST(Parse, AuditRls) {
-  auto p = parse_ok({"audit", "rls", "--schema", "public,org_a", "--schema", "org_b",
-                     "--tenant-column", "client_id", "--app-role", "authenticated,anon", "--guc",
-                     "request.jwt.claims", "--guc", "request.jwt.claim*", "--bypass-role",
-                     "service_role", "--global-table", "public.routes", "--probe",
-                     "--probe-writes", "--allow-production", "--data", "--jobs", "8",
-                     "--statement-timeout", "2s", "--lock-timeout", "500ms", "--fail-on", "high",
-                     "--format", "sarif", "--baseline", "b.json", "--fix-sql", "fix.sql"},
+  auto p = parse_ok({"audit",
+                     "rls",
+                     "--schema",
+                     "public,org_a",
+                     "--schema",
+                     "org_b",
+                     "--tenant-column",
+                     "client_id",
+                     "--app-role",
+                     "authenticated,anon",
+                     "--guc",
+                     "request.jwt.claims",
+                     "--guc",
+                     "request.jwt.claim*",
+                     "--bypass-role",
+                     "service_role",
+                     "--global-table",
+                     "public.routes",
+                     "--probe",
+                     "--probe-writes",
+                     "--allow-production",
+                     "--data",
+                     "--jobs",
+                     "8",
+                     "--statement-timeout",
+                     "2s",
+                     "--lock-timeout",
+                     "500ms",
+                     "--fail-on",
+                     "high",
+                     "--format",
+                     "sarif",
+                     "--baseline",
+                     "b.json",
+                     "--fix-sql",
+                     "fix.sql"},
                     "audit rls");
   const auto& o = p->options<cmd::AuditRlsOptions>();
   using V = std::vector<std::string>;
@@ -619,11 +649,10 @@ TEST(Parse, AuditRls) {
   EXPECT_TRUE(def.common.fail_on.empty());
   EXPECT_TRUE(def.common.format.empty());
   EXPECT_TRUE(def.common.schemas.empty());
-  for (std::vector<std::string> bad : {std::vector<std::string>{"audit", "rls", "--fail-on", "severe"},
-                                       {"audit", "rls", "--format", "xml"},
-                                       {"audit", "rls", "--jobs", "0"},
-                                       {"audit"},
-                                       {"audit", "rls", "extra"}})
+  using Argv = std::vector<std::string>;
+  for (const Argv& bad :
+       {Argv{"audit", "rls", "--fail-on", "severe"}, Argv{"audit", "rls", "--format", "xml"},
+        Argv{"audit", "rls", "--jobs", "0"}, Argv{"audit"}, Argv{"audit", "rls", "extra"}})
     EXPECT_EQ(parse(bad)->code, 2) << bad.back();
 }
 

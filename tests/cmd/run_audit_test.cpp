@@ -86,6 +86,11 @@ TEST_F(AuditCmd, ProbeIsRefusedOnAProductionProfileUnlessAllowed) {
   EXPECT_FALSE(j["probe"]["writes"].get<bool>());
   auto writes_alone = run({"audit", "rls", "--probe-writes"});
   EXPECT_EQ(writes_alone.code, 2) << writes_alone;
+  auto read_only =
+      run({"--read-only", "audit", "rls", "--probe", "--probe-writes", "--allow-production"});
+  EXPECT_EQ(read_only.code, 4) << read_only;
+  // Reading stays allowed under --read-only.
+  EXPECT_EQ(run({"--read-only", "audit", "rls"}).code, 0);
 }
 
 TEST_F(AuditFixtureCmd, FailOnExits5AndTheBaselineOnlyFailsNewFindings) {
@@ -98,7 +103,7 @@ TEST_F(AuditFixtureCmd, FailOnExits5AndTheBaselineOnlyFailsNewFindings) {
   EXPECT_EQ(j["findings"].size(), 4u);
   for (const auto& f : j["findings"])
     EXPECT_EQ(f["baseline"], "new");
-  // Below the threshold: exit 0, same report.
+  // RLS_DISABLED is critical; without --fail-on findings never fail the run.
   EXPECT_EQ(run(with({"audit", "rls", "--fail-on", "critical"}, k_ringly)).code, 5);
   EXPECT_EQ(run(with({"audit", "rls"}, k_ringly)).code, 0);
 
