@@ -1,5 +1,6 @@
 #include "cmd/cli.hpp"
 #include "cmd/context/state.hpp"
+#include "cmd/support.hpp"
 #include "core/exit_codes.hpp"
 #include "core/text.hpp"
 
@@ -106,13 +107,7 @@ Status before_run(const Context& ctx, Deps& d) {
   auto it = ctx.effects.find(app);
   Effect effect = it == ctx.effects.end() ? Effect::writes : it->second;
   if (effect != Effect::reads) {
-    std::string who;
-    if (d.global().read_only) {
-      who = "--read-only is set";
-    } else {
-      CRM_TRY_ASSIGN(const Settings* s, d.settings());
-      if (s->profile.read_only) who = "profile '" + s->profile_name + "' is read-only";
-    }
+    CRM_TRY_ASSIGN(auto who, read_only_reason(d));
     if (!who.empty())
       return make_error(ErrorKind::conflict,
                         "`crmctl " + path + "` " +

@@ -29,6 +29,20 @@ DryRun dry_run_of(Deps& d) {
   return dry_run_if(d.global().dry_run);
 }
 
+Result<std::string> read_only_reason(Deps& d) {
+  if (d.global().read_only) return std::string("--read-only is set");
+  CRM_TRY_ASSIGN(const Settings* s, d.settings());
+  if (s->profile.read_only) return "profile '" + s->profile_name + "' is read-only";
+  return std::string();
+}
+
+Status refuse_if_read_only(Deps& d, const std::string& what) {
+  CRM_TRY_ASSIGN(auto who, read_only_reason(d));
+  if (who.empty()) return {};
+  return make_error(ErrorKind::conflict, what + " changes platform data and " + who +
+                                             ": drop it, or use a writable profile");
+}
+
 Result<TenantCall> open_tenant(Deps& d, const std::string& arg, NeedActive need) {
   std::string who = arg.empty() ? d.global().tenant : arg;
   std::string via;

@@ -19,6 +19,12 @@ tenant::Tenancy tenancy_of(Deps& d);
 tenant::Actor actor_of(Deps& d);
 /// DryRun::yes under --dry-run.
 DryRun dry_run_of(Deps& d);
+/// Why this session may not change the platform ("--read-only is set", "profile 'x' is
+/// read-only"), or "" when it may.
+Result<std::string> read_only_reason(Deps& d);
+/// Refuses (conflict, exit 4) a change `what` ("`number reconcile --fix`") in a read-only session,
+/// for verbs that mostly read and write only on request.
+Status refuse_if_read_only(Deps& d, const std::string& what);
 
 /// Whether a verb works on suspended tenants too.
 enum class NeedActive { yes, no };

@@ -1,4 +1,5 @@
 #include "cmd/audit/commands.hpp"
+#include "cmd/support.hpp"
 #include "core/progress.hpp"
 #include "core/sink.hpp"
 #include "core/units.hpp"
@@ -61,10 +62,9 @@ Result<void> run_audit_rls(const AuditRlsOptions& o, Deps& d) {
                       "profile '" + s->profile_name +
                           "' is marked production: the probe runs queries as the application "
                           "role there; pass --allow-production to run it anyway");
-  if (o.probe_writes && (d.global().read_only || s->profile.read_only))
-    return make_error(ErrorKind::conflict,
-                      "--probe-writes is refused in read-only mode (the write probes are rolled "
-                      "back, but they do write): drop --probe-writes or --read-only");
+  if (o.probe_writes)
+    CRM_TRY(refuse_if_read_only(d, "--probe-writes (its write probes are rolled back, but they "
+                                   "do write)"));
   audit::ProbeOptions po;
   po.writes = o.probe_writes;
   po.jobs = static_cast<std::size_t>(o.jobs);

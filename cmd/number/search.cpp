@@ -56,7 +56,7 @@ Result<void> run_number_search(const NumberSearchOptions& o, Deps& d) {
                         "or pass --tenant T to search with that tenant's own account");
     acct = p.twilio;
   }
-  CRM_TRY_ASSIGN(auto found, telephony::search_numbers(d.http(), *acct, q));
+  CRM_TRY_ASSIGN(auto found, providers::twilio::search_local(d.http(), *acct, q));
   nlohmann::json out = nlohmann::json::array();
   for (const auto& n : found)
     out.push_back(json_of(n));

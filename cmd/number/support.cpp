@@ -80,19 +80,6 @@ Result<telephony::NumberEnv> env(Deps& d, TenantCall& call, bool need_urls) {
                               u};
 }
 
-Status refuse_if_read_only(Deps& d, const std::string& what) {
-  std::string who;
-  if (d.global().read_only) {
-    who = "--read-only is set";
-  } else {
-    CRM_TRY_ASSIGN(const Settings* s, d.settings());
-    if (s->profile.read_only) who = "profile '" + s->profile_name + "' is read-only";
-  }
-  if (who.empty()) return {};
-  return make_error(ErrorKind::conflict, what + " changes platform data and " + who +
-                                             ": drop it, or use a writable profile");
-}
-
 nlohmann::json json_of(const telephony::NumberRecord& n) {
   auto opt = [](const std::string& s) {
     return s.empty() ? nlohmann::json(nullptr) : nlohmann::json(s);

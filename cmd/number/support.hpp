@@ -19,8 +19,6 @@ Result<telephony::WebhookUrls> urls(Deps& d);
 std::optional<MasterKey> optional_master_key(Deps& d);
 /// A tenant's saga environment on the call's session. `need_urls`: fail without a webhook base.
 Result<telephony::NumberEnv> env(Deps& d, TenantCall& call, bool need_urls);
-/// Refuses --fix-like writes in a read-only session (exit 4), for verbs that mostly read.
-Status refuse_if_read_only(Deps& d, const std::string& what);
 
 nlohmann::json json_of(const telephony::NumberRecord& n);
 nlohmann::json json_of(const telephony::NumberResult& r);

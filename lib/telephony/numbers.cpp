@@ -81,12 +81,6 @@ Result<NumberRecord> find_number(db::TenantTx& tx, const tenant::TenantRef& t,
   return *n;
 }
 
-Result<std::vector<providers::twilio::AvailableNumber>>
-search_numbers(http::Client& http, const providers::twilio::Account& a,
-               const providers::twilio::SearchQuery& q) {
-  return providers::twilio::search_local(http, a, q);
-}
-
 namespace detail {
 
 Result<std::optional<NumberRecord>> read_number(db::TenantTx& tx, const tenant::TenantRef& t,

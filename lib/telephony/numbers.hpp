@@ -70,11 +70,6 @@ Result<std::vector<NumberRecord>> list_numbers(db::TenantTx& tx, const tenant::T
 Result<NumberRecord> find_number(db::TenantTx& tx, const tenant::TenantRef& t,
                                  const std::string& e164);
 
-/// Search available numbers with the tenant's (or the platform's) Twilio account.
-Result<std::vector<providers::twilio::AvailableNumber>>
-search_numbers(http::Client& http, const providers::twilio::Account& a,
-               const providers::twilio::SearchQuery& q);
-
 // --- sagas ---------------------------------------------------------------------------------
 
 struct BuyRequest {
@@ -103,7 +98,7 @@ public:
 private:
   bool m_prefer_list;
   mutable std::mutex m_mu;
-  std::mutex m_list_mu; // held while a workspace is listed
+  std::mutex m_list_mu;                                       // held while a workspace is listed
   std::map<std::string, std::map<std::string, bool>> m_known; // api key → agent id → exists
   std::map<std::string, bool> m_listed;                       // api key → listed in full
   int m_requests = 0;

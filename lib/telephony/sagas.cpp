@@ -3,6 +3,7 @@
 #include "core/e164.hpp"
 #include "core/ids.hpp"
 #include "core/input.hpp"
+#include "telephony/agents.hpp"
 #include "telephony/saga.hpp"
 
 #include <regex>
@@ -310,53 +311,39 @@ int AgentDirectory::requests() const {
 
 namespace {
 
-struct AgentRow {
-  std::string id, external_id, status;
-};
-
 /// The elevenlabs agent to assign: `ref` (our UUID or the provider id), or the only one.
-Result<AgentRow> pick_agent(db::TenantTx& tx, const tenant::TenantRef& t, const std::string& ref) {
-  CRM_TRY_ASSIGN(auto r, tx.exec("SELECT id::text AS id, provider, external_id, status FROM agents "
-                                 "WHERE org_id = $1 AND ($2 = '' OR id::text = $2 OR external_id "
-                                 "= $2) ORDER BY created_at, id",
-                                 {tx.org_id(), ref}));
-  std::vector<AgentRow> el_agents;
-  std::vector<std::string> others;
-  for (std::size_t i = 0; i < r.size(); ++i) {
-    if (r.get(i, "provider") != "elevenlabs") {
-      others.push_back(r.get(i, "external_id") + " (" + r.get(i, "provider") + ")");
-      continue;
-    }
-    if (ref.empty() && r.get(i, "status") == "disabled") continue;
-    el_agents.push_back({r.get(i, "id"), r.get(i, "external_id"), r.get(i, "status")});
-  }
+Result<AgentInfo> pick_agent(db::TenantTx& tx, const tenant::TenantRef& t, const std::string& ref) {
   std::string create =
       "`crmctl agent create --tenant " + t.slug + " --provider elevenlabs --external-id AGENT_ID`";
   if (!ref.empty()) {
-    if (el_agents.empty() && !others.empty())
-      return make_error(ErrorKind::usage, "agent '" + ref + "' is " + others.front() +
-                                              ": ElevenLabs numbers need an elevenlabs agent");
-    if (el_agents.empty())
-      return make_error(ErrorKind::not_found, "tenant '" + t.slug + "' has no agent '" + ref +
-                                                  "': see `crmctl agent list --tenant " + t.slug +
-                                                  "` or register it with " + create);
-    if (el_agents.front().status == "disabled")
+    auto found = find_agent(tx, t, ref, "elevenlabs");
+    if (!found && found.error().kind == ErrorKind::not_found)
+      if (auto other = find_agent(tx, t, ref))
+        return make_error(ErrorKind::usage,
+                          "agent '" + ref + "' is a " + other->provider +
+                              " agent: ElevenLabs numbers need an elevenlabs agent");
+    if (!found) return std::move(found).error();
+    if (found->status == "disabled")
       return make_error(ErrorKind::conflict, "agent '" + ref + "' is disabled");
-    return el_agents.front();
+    return *found;
   }
-  if (el_agents.empty())
+  CRM_TRY_ASSIGN(auto all, list_agents(tx, t, {"elevenlabs", ""}));
+  std::vector<AgentInfo> usable;
+  for (auto& a : all)
+    if (a.status != "disabled") usable.push_back(std::move(a));
+  if (usable.empty())
     return make_error(ErrorKind::usage, "tenant '" + t.slug +
                                             "' has no ElevenLabs agent: register one with " +
                                             create);
-  if (el_agents.size() > 1) {
+  if (usable.size() > 1) {
     std::string ids;
-    for (const auto& a : el_agents)
+    for (const auto& a : usable)
       ids += (ids.empty() ? "" : ", ") + a.external_id;
     return make_error(ErrorKind::usage, "tenant '" + t.slug +
                                             "' has several ElevenLabs agents: pass --agent (" +
                                             ids + ")");
   }
-  return el_agents.front();
+  return usable.front();
 }
 
 } // namespace
@@ -370,7 +357,7 @@ Result<NumberResult> activate_number(NumberEnv& env, const std::string& e164_in,
   if (!agent_ref.empty()) CRM_TRY(check_text(agent_ref, TextRule("--agent", 200)));
   struct Start {
     NumberRecord rec;
-    AgentRow agent;
+    AgentInfo agent;
   };
   CRM_TRY_ASSIGN(auto start, detail::tenant_step(env, [&](db::TenantTx& tx) -> Result<Start> {
                    CRM_TRY_ASSIGN(auto rec, find_number(tx, env.tenant, e164));
@@ -378,7 +365,7 @@ Result<NumberResult> activate_number(NumberEnv& env, const std::string& e164_in,
                    return Start{rec, agent};
                  }));
   NumberRecord rec = start.rec;
-  const AgentRow& agent = start.agent;
+  const AgentInfo& agent = start.agent;
   if (rec.status == "purchasing" || rec.status == "releasing" || rec.status == "released" ||
       rec.status == "failed")
     return make_error(ErrorKind::conflict,

@@ -48,8 +48,8 @@ protected:
            ", auth_token: env:TEST_TWILIO_TOKEN}\n      elevenlabs: {base_url: " + sim->url() +
            ", api_key: env:TEST_EL_KEY}\n";
     else
-      y += "      twilio: {base_url: " + sim->url() + "}\n      elevenlabs: {base_url: " +
-           sim->url() + "}\n";
+      y += "      twilio: {base_url: " + sim->url() +
+           "}\n      elevenlabs: {base_url: " + sim->url() + "}\n";
     config_path = cli.home.write("config.yaml", y);
   }
 
@@ -98,9 +98,7 @@ protected:
       if (r["processed"] == true) ++n;
     return n;
   }
-  std::string purchases() {
-    return "/2010-04-01/Accounts/" + k_sid + "/IncomingPhoneNumbers.json";
-  }
+  std::string purchases() { return "/2010-04-01/Accounts/" + k_sid + "/IncomingPhoneNumbers.json"; }
   std::string status_of(const std::string& e164) {
     return scalar("SELECT status FROM phone_numbers WHERE org_id = $1 AND e164 = $2",
                   {tenant_id(slug), e164});
@@ -203,9 +201,9 @@ TEST_F(NumberTest, BuyByAreaCodeAndTheTwilioErrorCodes) {
 }
 
 TEST_F(NumberTest, InvalidNumbersAreRefusedBeforeAnyProviderCall) {
-  for (std::string bad : {"15551234567", "+05551234567", "+1 555 123 4567", "+1555123456a",
-                          "+1234567890123456", "", "+", "+1-555-123-4567", "+١٢٣٤٥٦٧٨",
-                          "+1555\n1234567", "'; DROP TABLE phone_numbers; --"}) {
+  for (std::string bad :
+       {"15551234567", "+05551234567", "+1 555 123 4567", "+1555123456a", "+1234567890123456", "",
+        "+", "+1-555-123-4567", "+١٢٣٤٥٦٧٨", "+1555\n1234567", "'; DROP TABLE phone_numbers; --"}) {
     auto r = buy(bad);
     EXPECT_EQ(r.code, 2) << bad << "\n" << r;
   }
@@ -244,7 +242,8 @@ TEST_F(NumberTest, BadCredentialsAndMissingCredentialsAreConfigErrors) {
 }
 
 TEST_F(NumberTest, RateLimitsAreRetriedAndAStormFailsCleanly) {
-  ASSERT_TRUE(sim->fault(R"({"path_prefix":"/2010-04-01","method":"POST","status":429,"count":2})"));
+  ASSERT_TRUE(
+      sim->fault(R"({"path_prefix":"/2010-04-01","method":"POST","status":429,"count":2})"));
   auto r = buy("+14155550122");
   ASSERT_EQ(r.code, 0) << r;
   EXPECT_EQ(sim->requests("POST", purchases()).size(), 3u);
@@ -263,8 +262,8 @@ TEST_F(NumberTest, RateLimitsAreRetriedAndAStormFailsCleanly) {
 TEST_F(NumberTest, ADropAfterThePurchaseIsSettledByReadingTwilioNeverByBuyingAgain) {
   for (std::string drop : {"close", "partial"}) {
     std::string e164 = drop == "close" ? "+14155550144" : "+14155550155";
-    ASSERT_TRUE(sim->fault(R"({"path_prefix":"/2010-04-01","method":"POST","drop":")" + drop +
-                           R"("})"));
+    ASSERT_TRUE(
+        sim->fault(R"({"path_prefix":"/2010-04-01","method":"POST","drop":")" + drop + R"("})"));
     auto r = buy(e164);
     ASSERT_EQ(r.code, 0) << r;
     EXPECT_EQ(r.json()["status"], "purchased");
@@ -272,7 +271,7 @@ TEST_F(NumberTest, ADropAfterThePurchaseIsSettledByReadingTwilioNeverByBuyingAga
   }
   EXPECT_EQ(processed("POST", purchases()), 2);
   EXPECT_EQ(sim->requests("POST", purchases()).size(), 2u); // never re-sent
-  EXPECT_GE(sim->requests("GET", purchases()).size(), 2u); // looked up instead
+  EXPECT_GE(sim->requests("GET", purchases()).size(), 2u);  // looked up instead
   auto rec = reconcile();
   for (const auto& f : rec.json())
     EXPECT_EQ(f["kind"], "not_imported") << rec;
@@ -283,8 +282,8 @@ TEST_F(NumberTest, ACrashAtAnyStepIsResolvedByReconcile) {
   // A purchase that reached Twilio and crashed before recording it: intent row in flight, the
   // number on Twilio under crmctl's marker.
   std::string marker = slug.substr(0, 40) + " crmctl:aaaabbbbcccc";
-  ASSERT_TRUE(m_conn->exec("INSERT INTO number_routes (e164, org_id) VALUES ('+14155550166', $1)",
-                           {org}));
+  ASSERT_TRUE(
+      m_conn->exec("INSERT INTO number_routes (e164, org_id) VALUES ('+14155550166', $1)", {org}));
   ASSERT_TRUE(m_conn->exec(
       "INSERT INTO phone_numbers (org_id, e164, status, twilio_account_sid, friendly_name) VALUES "
       "($1, '+14155550166', 'purchasing', $2, $3)",
@@ -297,8 +296,8 @@ TEST_F(NumberTest, ACrashAtAnyStepIsResolvedByReconcile) {
   sim_post("/__sim/twilio/numbers",
            {{"account_sid", k_sid}, {"phone_number", "+14155550166"}, {"friendly_name", marker}});
   // A purchase that crashed before Twilio saw it.
-  ASSERT_TRUE(m_conn->exec("INSERT INTO number_routes (e164, org_id) VALUES ('+14155550177', $1)",
-                           {org}));
+  ASSERT_TRUE(
+      m_conn->exec("INSERT INTO number_routes (e164, org_id) VALUES ('+14155550177', $1)", {org}));
   ASSERT_TRUE(m_conn->exec("INSERT INTO phone_numbers (org_id, e164, status) VALUES ($1, "
                            "'+14155550177', 'purchasing')",
                            {org}));
@@ -306,7 +305,8 @@ TEST_F(NumberTest, ACrashAtAnyStepIsResolvedByReconcile) {
       "INSERT INTO number_operations (org_id, id, idempotency_key, kind, e164, step, state, "
       "provider_refs) VALUES ($1, 'aaaabbbb-cccc-4ddd-8eee-ffff00002222', 'k2', 'buy', "
       "'+14155550177', 'purchase', 'in_flight', $2::jsonb)",
-      {org, json{{"account_sid", k_sid}, {"friendly_name", slug + " crmctl:000011112222"}}.dump()}));
+      {org,
+       json{{"account_sid", k_sid}, {"friendly_name", slug + " crmctl:000011112222"}}.dump()}));
   // While in flight, a buy of the same number is refused, not sent.
   auto busy = buy("+14155550177");
   EXPECT_EQ(busy.code, 4) << busy;
@@ -351,12 +351,12 @@ TEST_F(NumberTest, ConcurrentBuysOfOneNumberBuyItOnce) {
   cli2.real_http = true;
   std::string url = s_db->url();
   std::thread t1([&] {
-    a = cli({"--db", url, "-o", "json", "number", "buy", "--tenant", slug, "--number",
-             "+14155550188"});
+    a = cli(
+        {"--db", url, "-o", "json", "number", "buy", "--tenant", slug, "--number", "+14155550188"});
   });
   std::thread t2([&] {
-    b = cli2({"--db", url, "-o", "json", "number", "buy", "--tenant", slug, "--number",
-              "+14155550188"});
+    b = cli2(
+        {"--db", url, "-o", "json", "number", "buy", "--tenant", slug, "--number", "+14155550188"});
   });
   t1.join();
   t2.join();
@@ -397,7 +397,8 @@ TEST_F(NumberTest, ActivateImportsAssignsAndSurvivesADroppedImport) {
   EXPECT_EQ(el.at("+14155550211")["agent_id"], k_agent);
   EXPECT_EQ(a.json()["elevenlabs_phone_number_id"], el.at("+14155550211")["phone_number_id"]);
   // The import is committed, the answer lost: listed, never imported twice.
-  ASSERT_TRUE(sim->fault(R"({"path_prefix":"/v1/convai/phone-numbers","method":"POST","drop":"close"})"));
+  ASSERT_TRUE(
+      sim->fault(R"({"path_prefix":"/v1/convai/phone-numbers","method":"POST","drop":"close"})"));
   auto b = run({"number", "activate", "--tenant", slug, "+14155550222", "--agent", k_agent});
   ASSERT_EQ(b.code, 0) << b;
   EXPECT_EQ(processed("POST", "/v1/convai/phone-numbers"), 2);
@@ -465,13 +466,13 @@ TEST_F(NumberTest, ReconcileFindsAndFixesDrift) {
   {
     auto c = http::make_curl_client();
     std::string sid = numbers.at("+14155550266")["sid"];
-    auto r = c->send({"POST",
-                      sim->url() + "/2010-04-01/Accounts/" + k_sid + "/IncomingPhoneNumbers/" +
-                          sid + ".json",
-                      {{"Authorization", "Basic " + crypto::base64_encode(k_sid + ":" + k_token)},
-                       {"Content-Type", "application/x-www-form-urlencoded"}},
-                      "SmsUrl=https%3A%2F%2Fevil.example%2Fsms",
-                      std::chrono::milliseconds(5000)});
+    auto r = c->send(
+        {"POST",
+         sim->url() + "/2010-04-01/Accounts/" + k_sid + "/IncomingPhoneNumbers/" + sid + ".json",
+         {{"Authorization", "Basic " + crypto::base64_encode(k_sid + ":" + k_token)},
+          {"Content-Type", "application/x-www-form-urlencoded"}},
+         "SmsUrl=https%3A%2F%2Fevil.example%2Fsms",
+         std::chrono::milliseconds(5000)});
     ASSERT_TRUE(r && r->status == 200);
     std::string el_id = el_numbers().at("+14155550277")["phone_number_id"];
     auto p = c->send({"PATCH",
@@ -486,10 +487,18 @@ TEST_F(NumberTest, ReconcileFindsAndFixesDrift) {
   std::set<std::string> kinds;
   for (const auto& f : report.json())
     kinds.insert(f["kind"].get<std::string>() + " " + f["e164"].get<std::string>());
-  EXPECT_EQ(kinds, (std::set<std::string>{"recorded_but_gone +14155550255",
-                                          "wrong_webhook_url +14155550266",
-                                          "wrong_agent +14155550277"}))
+  EXPECT_EQ(kinds,
+            (std::set<std::string>{"recorded_but_gone +14155550255",
+                                   "wrong_webhook_url +14155550266", "wrong_agent +14155550277"}))
       << report;
+  // A read-only session may look, not fix.
+  EXPECT_EQ(run({"--read-only", "number", "reconcile", "--tenant", slug, "--min-age", "0s"}).code,
+            5);
+  auto refused =
+      run({"--read-only", "number", "reconcile", "--tenant", slug, "--min-age", "0s", "--fix"});
+  EXPECT_EQ(refused.code, 4) << refused;
+  EXPECT_TRUE(refused.mentions("--read-only is set")) << refused;
+  EXPECT_EQ(status_of("+14155550255"), "active"); // nothing fixed
   auto fixed = reconcile({"--fix"});
   EXPECT_EQ(fixed.code, 0) << fixed;
   EXPECT_EQ(status_of("+14155550255"), "released");
