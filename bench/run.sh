@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # make bench: the benchmarks of docs/benchmarks.md, each side by side with its reference in one run.
 #   bench/run.sh BUILD [startup|migrate|provision|export|audit|numbers]...   (default: all)
+# billing rolls up BENCH_CALLS (10 million) calls over 1,000 tenants against one psql GROUP BY.
 # numbers activates 500 numbers for 50 tenants against the simulator at 50 ms per call.
+# tools syncs 5 Vapi tools into 1,000 assistants (100 tenants x 10) at 50 ms per call, then re-syncs.
+# transcripts exports 200,000 calls (BENCH_TRANSCRIPT_CALLS) as redacted JSONL next to psql \copy.
 # audit compares crmctl audit rls with one psql catalog scan over 500 schemas x 20 tables.
 # References are npm packages installed under BUILD/bench-node: twilio-cli (startup) and dbmate
 # (migrations). hyperfine comes from Debian. export compares with the pre-streaming export
@@ -9,7 +12,7 @@
 set -euo pipefail
 BUILD=${1:-build}
 shift || true
-which=${*:-startup migrate provision export audit numbers}
+which=${*:-startup migrate provision export audit numbers billing tools transcripts}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 CRMCTL="$BUILD/cmd/crmctl"
@@ -307,5 +310,232 @@ INSERT INTO phone_numbers (org_id, e164, twilio_sid, twilio_account_sid, status)
   kill $SIMPID 2>/dev/null || true
   unset CRMCTL_CONFIG
   ;;
-*) echo "unknown benchmark $b (startup, migrate, provision, export, audit, numbers)" >&2; exit 2 ;;
+billing)
+  N=${BENCH_CALLS:-10000000}; T=${BENCH_TENANTS:-1000}; JOBS=${BENCH_JOBS:-2}
+  echo; echo "== billing: rollup of $N calls over $T tenants vs one hand-written GROUP BY in psql; rerun after +1% calls"
+  U=$(fresh_db bench_billing)
+  "$CRMCTL" --db "$U" -q migrate up >/dev/null
+  # Setup (not timed): tenants in five timezones, both rounding policies; calls spread over
+  # November 2026 (and a little of October/December), settled (last changed 2 hours ago), 10% web
+  # or test, half with a provider cost.
+  "$PSQL" -qX "$U" >/dev/null <<SQL
+SET synchronous_commit = off;
+INSERT INTO organizations (id, slug, name, timezone, cogs_per_minute, rate_per_minute, free_minutes, rounding)
+SELECT gen_random_uuid(), 'bench-' || i, 'Bench ' || i,
+       (ARRAY['UTC','America/Vancouver','Europe/London','Asia/Tokyo','America/New_York'])[1 + i % 5],
+       0.05, 0.145, (i % 3) * 50, CASE WHEN i % 4 = 0 THEN 'per_second' ELSE 'per_call_ceil_minute' END
+FROM generate_series(1, $T) i;
+CREATE TEMP TABLE o AS SELECT row_number() OVER (ORDER BY slug) - 1 AS n, id FROM organizations;
+INSERT INTO calls (org_id, provider, external_call_id, call_type, started_at, duration_seconds,
+                   is_billable, provider_cost, created_at, updated_at)
+SELECT o.id, 'vapi', 'c' || g, CASE WHEN g % 10 = 0 THEN 'web' WHEN g % 10 = 1 THEN 'test' ELSE 'phone' END,
+       timestamptz '2026-10-31 12:00Z' + (g % 2678400) * interval '1 second' * 1.05,
+       ((g::bigint * 7919) % 900)::int, g % 10 > 1, CASE WHEN g % 2 = 0 THEN ((g % 1000) * 0.000137)::numeric END,
+       now() - interval '2 hours', now() - interval '2 hours'
+FROM generate_series(1, $N) g JOIN o ON o.n = g % $T;
+VACUUM ANALYZE calls;
+SQL
+  ref_sql="SELECT c.org_id, count(*) AS calls, count(*) FILTER (WHERE b) AS billable,
+    sum(s) FILTER (WHERE b) AS seconds, sum((s + 59) / 60) FILTER (WHERE b) AS ceil_minutes,
+    sum(cost) FILTER (WHERE b) AS provider_cost, sum((s + 59) / 60) FILTER (WHERE b AND cost IS NULL) AS est_minutes,
+    count(*) FILTER (WHERE NOT b) AS excluded, sum(s) FILTER (WHERE NOT b) AS excluded_seconds
+  FROM (SELECT org_id, started_at, provider_cost AS cost, duration_seconds AS s,
+               (is_billable AND call_type = 'phone' AND duration_seconds > 0) AS b FROM calls) c
+  JOIN organizations o ON o.id = c.org_id
+  WHERE c.started_at >= ('2026-11-01'::timestamp AT TIME ZONE o.timezone)
+    AND c.started_at < ('2026-12-01'::timestamp AT TIME ZONE o.timezone)
+  GROUP BY c.org_id"
+  "$PSQL" -qX "$U" -c "$ref_sql" >/dev/null # warm the cache for both
+  t0=$(date +%s.%N); "$PSQL" -qX "$U" -c "$ref_sql" >/dev/null; t1=$(date +%s.%N)
+  ref=$(echo "$t1 - $t0" | bc)
+  t0=$(date +%s.%N)
+  "$CRMCTL" --db "$U" -q -o json billing rollup --period 2026-11 --all-tenants --full --jobs "$JOBS" >"$BUILD/bench-billing.json"
+  t1=$(date +%s.%N)
+  full=$(echo "$t1 - $t0" | bc)
+  t0=$(date +%s.%N); "$PSQL" -qX "$U" -c "$ref_sql" >/dev/null; t1=$(date +%s.%N)
+  ref2=$(echo "$t1 - $t0" | bc)
+  t0=$(date +%s.%N)
+  "$CRMCTL" --db "$U" -q -o json billing rollup --period 2026-11 --all-tenants --jobs "$JOBS" >/dev/null
+  t1=$(date +%s.%N)
+  noop=$(echo "$t1 - $t0" | bc)
+  M=$((N / 100))
+  "$PSQL" -qX "$U" >/dev/null <<SQL
+CREATE TEMP TABLE o AS SELECT row_number() OVER (ORDER BY slug) - 1 AS n, id FROM organizations;
+INSERT INTO calls (org_id, provider, external_call_id, call_type, started_at, duration_seconds, is_billable)
+SELECT o.id, 'vapi', 'late' || g, 'phone', timestamptz '2026-11-15 12:00Z' + g * interval '1 second', 30 + g % 300, true
+FROM generate_series(1, $M) g JOIN o ON o.n = g % $T;
+SQL
+  t0=$(date +%s.%N)
+  "$CRMCTL" --db "$U" -q -o json billing rollup --period 2026-11 --all-tenants --jobs "$JOBS" >"$BUILD/bench-billing-inc.json"
+  t1=$(date +%s.%N)
+  inc=$(echo "$t1 - $t0" | bc)
+  reads=$(grep -o '"read": *"incremental"' "$BUILD/bench-billing-inc.json" | wc -l)
+  rows=$("$PSQL" -qXAt "$U" -c "SELECT count(*) FROM usage_rollups WHERE period = '2026-11'")
+  printf '%-58s %10s\n' "calls / tenants / rollups written" "$N / $T / $rows"
+  printf '%-58s %10.2f s\n' "psql: hand-written GROUP BY (before, after)" "$ref"
+  printf '%-58s %10.2f s\n' "" "$ref2"
+  printf '%-58s %10.2f s\n' "crmctl billing rollup --all-tenants --full --jobs $JOBS" "$full"
+  printf '%-58s %10.2f x\n' "ratio to the mean of the two psql runs (target <= 1.2)" "$(echo "scale=3; 2 * $full / ($ref + $ref2)" | bc)"
+  printf '%-58s %10.2f s\n' "rerun, nothing changed" "$noop"
+  printf '%-58s %10.2f s\n' "rerun after +1% calls ($M), $reads tenants incremental" "$inc"
+  printf '%-58s %10.2f %%\n' "incremental rerun as a share of the full run" "$(echo "scale=3; 100 * $inc / $full" | bc)"
+  ;;
+tools)
+  echo; echo "== tools: 1,000 tenant assistants (100 tenants x 10), 5 tools, simulator latency 50 ms per call"
+  T=${BENCH_TOOL_TENANTS:-100}; A=${BENCH_ASSISTANTS_PER_TENANT:-10}; JOBS=${BENCH_JOBS:-16}
+  SIMBIN="$BUILD/tests/sim/crm-sim"
+  VKEY=vapi_bench_0123456789
+  rm -f "$BUILD/bench-sim.port"
+  "$SIMBIN" --port 0 --port-file "$BUILD/bench-sim.port" --accept "vapi:$VKEY" >/dev/null 2>&1 &
+  SIMPID=$!
+  trap 'kill $SIMPID 2>/dev/null; tests/harness/pg.sh stop "$PGDIR"' EXIT
+  for _ in $(seq 1 50); do [ -s "$BUILD/bench-sim.port" ] && break; sleep 0.1; done
+  SIMURL="http://127.0.0.1:$(cat "$BUILD/bench-sim.port")"
+  U=$(fresh_db bench_tools)
+  CFG="$BUILD/bench-tools.yaml"
+  printf 'default_profile: b\nprofiles:\n  b:\n    pool_size: %s\n    providers:\n      vapi: {base_url: %s, private_key: env:BENCH_VAPI_KEY}\n    tools:\n      backend_url: https://api.bench.test\n' \
+    "$((JOBS + 2))" "$SIMURL" >"$CFG"
+  export CRMCTL_CONFIG="$CFG" BENCH_VAPI_KEY="$VKEY"
+  "$CRMCTL" --db "$U" -q migrate up >/dev/null
+  # Setup (not timed): tenants, A vapi agents each (SQL), their assistants planted at the simulator
+  # with a tool id crmctl does not own.
+  for t in $(seq 1 "$T"); do
+    "$CRMCTL" --db "$U" -q -o json tenant create "Bench Tools $t" --slug "bench-tools-$t" >/dev/null
+  done
+  "$PSQL" -qX "$U" -c "WITH a AS (INSERT INTO agents (org_id, provider, external_id, name, status)
+    SELECT o.id, 'vapi', 'asst_' || o.slug || '_' || g, 'Bench', 'active' FROM organizations o,
+    generate_series(1, $A) g WHERE o.slug LIKE 'bench-tools-%' RETURNING org_id, id, external_id)
+    INSERT INTO agent_routes (provider, external_id, org_id, agent_id)
+    SELECT 'vapi', external_id, org_id, id FROM a" >/dev/null
+  "$PSQL" -qXAt "$U" -c "SELECT json_agg(json_build_object('id', external_id, 'name', external_id,
+    'model', json_build_object('provider', 'openai', 'model', 'gpt-4o',
+    'toolIds', json_build_array('tool_theirs')))) FROM agents WHERE provider = 'vapi'" >"$BUILD/bench-assistants.json"
+  curl -fsS -X POST "$SIMURL/__sim/vapi/assistants" -H 'Content-Type: application/json' \
+    --data-binary "@$BUILD/bench-assistants.json" >/dev/null
+  # The simulator's request log (control routes are not logged): occurrences of a pattern.
+  count_requests() { curl -fsS "$SIMURL/__sim/requests" | { grep -o "$1" || true; } | wc -l; }
+  curl -fsS -X POST "$SIMURL/__sim/latency" -H 'Content-Type: application/json' -d '{"ms":50}' >/dev/null
+  tools_run() { # label, then extra flags: one timed run and the requests it sent
+    local label=$1 all gets lists treads writes t0 t1
+    shift
+    all=$(count_requests '"method":"[A-Z]*"'); gets=$(count_requests '"method":"GET","path":"/assistant/')
+    lists=$(count_requests '"method":"GET","path":"/assistant","processed"'); treads=$(count_requests '"method":"GET","path":"/tool')
+    writes=$(count_requests '"method":"\(POST\|PATCH\|DELETE\)"')
+    t0=$(date +%s.%N)
+    "$CRMCTL" --db "$U" -q -o json tools sync --all-tenants --jobs "$JOBS" "$@" >"$BUILD/bench-tools.json" || echo "(exit $?)"
+    t1=$(date +%s.%N)
+    printf '%-34s %7.2f s %6s requests: %5s GET /assistant/{id}, %s assistant list pages, %s tool list pages, %5s writes\n' \
+      "$label" "$(echo "$t1 - $t0" | bc)" "$(( $(count_requests '"method":"[A-Z]*"') - all ))" \
+      "$(( $(count_requests '"method":"GET","path":"/assistant/') - gets ))" \
+      "$(( $(count_requests '"method":"GET","path":"/assistant","processed"') - lists ))" \
+      "$(( $(count_requests '"method":"GET","path":"/tool') - treads ))" \
+      "$(( $(count_requests '"method":"\(POST\|PATCH\|DELETE\)"') - writes ))"
+  }
+  tools_run "first sync (--jobs $JOBS)"
+  tools_run "no-op re-sync"
+  tools_run "no-op re-sync --cached" --cached
+  n=$((T * A))
+  printf '%-34s %7s   %6s requests (one GET + one PATCH per assistant + 5 POST /tool + 1 tool list)\n' \
+    "limit of the first sync" "" "$((n * 2 + 6))"
+  printf '%-34s %7.2f s (those requests one at a time, 50 ms each)\n' "sequential floor" "$(echo "($n * 2 + 6) * 0.05" | bc)"
+  printf '%-34s %7s\n' "org_tools rows linking all $A" "$("$PSQL" -qXAt "$U" -c "SELECT count(*) FROM org_tools WHERE cardinality(assistant_ids) = $A") / $((T * 5))"
+  kill $SIMPID 2>/dev/null || true
+  unset CRMCTL_CONFIG
+  ;;
+transcripts)
+  N=${BENCH_TRANSCRIPT_CALLS:-200000}
+  SMALL=$((N / 10))
+  echo; echo "== transcripts export: $N calls (~2 KB labelled transcript each, a few PHI items per call);"
+  echo "   crmctl jsonl (redaction on / --no-redact) vs psql \\copy of the same columns; peak RSS at $SMALL and $N calls"
+  U=$(fresh_db bench_transcripts)
+  RSS="$BUILD/bench/crm-bench-rss"
+  OUT="$BUILD/bench-transcripts"
+  rm -rf "$OUT"; mkdir -p "$OUT"
+  "$CRMCTL" --db "$U" -q migrate up >/dev/null
+  "$CRMCTL" --db "$U" -q tenant create "Bench Transcripts" --timezone America/New_York >/dev/null
+  "$CRMCTL" --db "$U" -q tenant create "Bench Transcripts Small" --timezone America/New_York >/dev/null
+  seed() { # slug, count: one INSERT ... SELECT generate_series, as the superuser
+    "$PSQL" -qX "$U" -v ON_ERROR_STOP=1 -c "
+      INSERT INTO calls (org_id, provider, external_call_id, direction, from_number, to_number, caller_name,
+                         started_at, duration_seconds, transcript, summary)
+      SELECT o.id, 'vapi', 'tx-' || g, 'inbound', '+1415555' || lpad((g % 10000)::text, 4, '0'), '+14155550199',
+             'Caller ' || g, timestamptz '2026-01-01 00:00+00' + g * interval '37 seconds', 60 + g % 600,
+             'AI: Thank you for calling Bright Smile Dental, this is the virtual receptionist. How can I help you today?' || E'\n' ||
+             'User: Hi, I would like to book a cleaning for next week, ideally in the morning before I go to work.' || E'\n' ||
+             'AI: Of course. Could I have your name and the best number to reach you, in case we need to move things?' || E'\n' ||
+             'User: Sure, it is Jamie, and my cell is 415-555-' || lpad((g % 10000)::text, 4, '0') || '. Text is fine too.' || E'\n' ||
+             'AI: Thanks Jamie. For our records, what is your date of birth?' || E'\n' ||
+             'User: It is ' || (1 + g % 12) || '/' || (1 + g % 28) || '/19' || (50 + g % 50) || '.' || E'\n' ||
+             'AI: Perfect. We have Tuesday at 9:30 or Thursday at 10:15. A cleaning is \$149.99 without insurance.' || E'\n' ||
+             'User: Tuesday at 9:30 works. Do you take Delta Dental? My member card is in my wallet somewhere.' || E'\n' ||
+             'AI: Yes, we are in network with Delta Dental, so your copay will likely be lower. Please bring the card.' || E'\n' ||
+             'User: Great. Can you email the new patient forms to jamie' || g || '@example.com so I can fill them in?' || E'\n' ||
+             'AI: Done, the forms are on their way. Your confirmation number is ' || (48200000 + g) || '.' || E'\n' ||
+             'User: Thanks. One more thing, is there parking near the office? Last time I circled the block for ages.' || E'\n' ||
+             'AI: There is a garage on Market Street, level P2 is reserved for patients, and we validate for two hours.' || E'\n' ||
+             'User: Perfect, that helps a lot. See you on Tuesday then, and thanks for being so quick about it.' || E'\n' ||
+             'AI: You are welcome, Jamie. You will get a reminder the day before. Have a great rest of your day!' || E'\n' ||
+             'User: Oh wait, one more question. My daughter also needs a check-up, could she come right after me?' || E'\n' ||
+             'AI: Let me look. Tuesday at 10:15 is free with the same hygienist, so you could come in together.' || E'\n' ||
+             'User: Wonderful. She is seven, so it is her second visit here. Anything we should bring for her?' || E'\n' ||
+             'AI: Just her insurance card if she is on your plan, and a list of any medication she takes, if any.' || E'\n' ||
+             'User: Got it. And if something comes up, how much notice do you need to reschedule without a fee?' || E'\n' ||
+             'AI: Twenty-four hours is enough. You can call us back or reply to the reminder text to move it.' || E'\n' ||
+             'User: You too, bye.',
+             'New patient booked a cleaning for Tuesday 9:30; forms emailed; asked about parking.'
+      FROM organizations o, generate_series(1, $2) g WHERE o.slug = '$1'" -c "ANALYZE calls" >/dev/null
+  }
+  t0=$(date +%s.%N)
+  seed bench-transcripts "$N"
+  seed bench-transcripts-small "$SMALL"
+  t1=$(date +%s.%N)
+  printf 'seeded %s + %s calls in %.1f s; average transcript %s bytes; calls table %s\n' "$N" "$SMALL" \
+    "$(echo "$t1 - $t0" | bc)" "$("$PSQL" -qXAt "$U" -c "SELECT avg(length(transcript))::int FROM calls")" \
+    "$("$PSQL" -qXAt "$U" -c "SELECT pg_size_pretty(pg_total_relation_size('calls'))")"
+  ORG=$("$PSQL" -qXAt "$U" -c "SELECT id FROM organizations WHERE slug = 'bench-transcripts'")
+  tmeasure() { # label, command...: "label  wall  calls/s  rss"
+    local label=$1; shift
+    local line
+    line=$("$RSS" --out /dev/null "$@" 2>&1 >/dev/null | grep '^wall_s=' || true)
+    [ -n "$line" ] || { echo "$label: failed" >&2; exit 1; }
+    local wall=${line#wall_s=}; wall=${wall%% *}
+    local rss=${line#*peak_rss_kb=}; rss=${rss%% *}
+    local code=${line##*exit=}
+    [ "$code" = 0 ] || { echo "$label: exit $code" >&2; exit 1; }
+    printf '%-62s %7.2f s %9.0f calls/s %7.1f MB\n' "$label" "$wall" "$(echo "$CALLS / $wall" | bc -l)" \
+      "$(echo "$rss / 1024" | bc -l)"
+    LAST_WALL=$wall; LAST_RSS=$rss
+  }
+  printf '%-62s %9s %15s %10s\n' "" "wall" "throughput" "peak RSS"
+  CALLS=$SMALL
+  tmeasure "crmctl transcripts export jsonl, redaction on ($SMALL calls)" \
+    "$CRMCTL" --db "$U" -q -o json transcripts export --tenant bench-transcripts-small --format jsonl --out "$OUT/small"
+  small_rss=$LAST_RSS
+  CALLS=$N
+  tmeasure "crmctl transcripts export jsonl, redaction on ($N calls)" \
+    "$CRMCTL" --db "$U" -q -o json transcripts export --tenant bench-transcripts --format jsonl --out "$OUT/on"
+  on_wall=$LAST_WALL; on_rss=$LAST_RSS
+  tmeasure "crmctl transcripts export jsonl, --no-redact ($N calls)" \
+    "$CRMCTL" --db "$U" -q -o json transcripts export --tenant bench-transcripts --format jsonl --out "$OUT/off" \
+    --no-redact --reason benchmark
+  off_wall=$LAST_WALL
+  tmeasure "psql \\copy (same columns, same order) TO file ($N calls)" \
+    "$PSQL" -qX "$U" -c "\\copy (SELECT id, started_at, caller_name, from_number, to_number, direction, duration_seconds, summary, transcript, metadata FROM calls WHERE org_id = '$ORG' ORDER BY started_at, id) TO '$OUT/psql.tsv'"
+  copy_wall=$LAST_WALL
+  printf 'bytes: crmctl redacted %s MB, unredacted %s MB, psql %s MB; redactions %s\n' \
+    "$(du -sm "$OUT/on" | cut -f1)" "$(du -sm "$OUT/off" | cut -f1)" "$(du -sm "$OUT/psql.tsv" | cut -f1)" \
+    "$(sed -n '/"redactions"/,/}/p' "$OUT/on/manifest.json" | tr -d ' \n')"
+  grep -q '415-555-' "$OUT/on"/transcripts-*.jsonl && { echo "redacted export still holds phone numbers" >&2; exit 1; }
+  on_pct=$(echo "100 * $copy_wall / $on_wall" | bc -l)
+  off_pct=$(echo "100 * $copy_wall / $off_wall" | bc -l)
+  printf 'throughput vs psql \\copy, redaction on : %6.1f %%  (target >= 80 %%: %s)\n' "$on_pct" \
+    "$( [ "$(echo "$on_pct >= 80" | bc)" = 1 ] && echo met || echo NOT met)"
+  printf 'throughput vs psql \\copy, --no-redact  : %6.1f %%  (target >= 100 %%: %s)\n' "$off_pct" \
+    "$( [ "$(echo "$off_pct >= 100" | bc)" = 1 ] && echo met || echo NOT met)"
+  printf 'peak RSS at %s / %s calls: %.1f / %.1f MB (target < 100 MB, flat: %s)\n' "$SMALL" "$N" \
+    "$(echo "$small_rss / 1024" | bc -l)" "$(echo "$on_rss / 1024" | bc -l)" \
+    "$( [ "$on_rss" -lt $((100 * 1024)) ] && [ "$on_rss" -lt $((small_rss * 3 / 2)) ] && echo met || echo NOT met)"
+  rm -rf "$OUT"
+  ;;
+*) echo "unknown benchmark $b (startup, migrate, provision, export, audit, numbers, billing, tools)" >&2; exit 2 ;;
 esac; done

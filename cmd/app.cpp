@@ -17,7 +17,14 @@ Deps::Deps(IO& io, Clock& clock, EnvLookup env, GlobalOptions& global, Interrupt
     m_services.connect = [](const std::string& url, const std::string& app) {
       return db::Connection::open(url, app);
     };
-  if (!m_services.http) m_services.http = [] { return http::make_curl_client(); };
+  // 16 requests in flight per process: fan-outs (tool sync over 1,000 assistants, bulk number
+  // activation) at --jobs 16 are not throttled below their own bound; 429s are retried.
+  if (!m_services.http)
+    m_services.http = [] {
+      http::CurlOptions o;
+      o.max_in_flight = 16;
+      return http::make_curl_client(o);
+    };
 }
 
 Deps::~Deps() = default;

@@ -4,6 +4,8 @@
 #include "cmd/apikey/commands.hpp"
 #include "cmd/app.hpp"
 #include "cmd/audit/commands.hpp"
+#include "cmd/billing/commands.hpp"
+#include "cmd/calls/commands.hpp"
 #include "cmd/completion/commands.hpp"
 #include "cmd/config/commands.hpp"
 #include "cmd/context/commands.hpp"
@@ -13,9 +15,13 @@
 #include "cmd/forwarding/commands.hpp"
 #include "cmd/migrate/commands.hpp"
 #include "cmd/number/commands.hpp"
+#include "cmd/recordings/commands.hpp"
 #include "cmd/tenant/commands.hpp"
+#include "cmd/tools/commands.hpp"
+#include "cmd/transcripts/commands.hpp"
 #include "cmd/user/commands.hpp"
 #include "cmd/version/commands.hpp"
+#include "cmd/webhooks/commands.hpp"
 
 namespace crm::cmd {
 
@@ -61,6 +67,12 @@ void build_root(CLI::App& root, Context& ctx, GlobalOptions& g) {
   register_number(root, ctx);
   register_agent(root, ctx);
   register_forwarding(root, ctx);
+  register_calls(root, ctx);
+  register_billing(root, ctx);
+  register_webhooks(root, ctx);
+  register_tools(root, ctx);
+  register_transcripts(root, ctx);
+  register_recordings(root, ctx);
   register_gendocs(root, ctx);
 }
 

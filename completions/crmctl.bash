@@ -68,10 +68,33 @@ _crmctl() {
       "agent enable") path="agent enable" ;;
       "forwarding") path="forwarding" ;;
       "forwarding codes") path="forwarding codes" ;;
+      "calls") path="calls" ;;
+      "calls import") path="calls import" ;;
+      "calls list") path="calls list" ;;
+      "billing") path="billing" ;;
+      "billing rollup") path="billing rollup" ;;
+      "billing statement") path="billing statement" ;;
+      "billing report") path="billing report" ;;
+      "billing credit") path="billing credit" ;;
+      "billing credit add") path="billing credit add" ;;
+      "billing credit show") path="billing credit show" ;;
+      "webhooks") path="webhooks" ;;
+      "webhooks list") path="webhooks list" ;;
+      "webhooks replay") path="webhooks replay" ;;
+      "tools") path="tools" ;;
+      "tools plan") path="tools plan" ;;
+      "tools sync") path="tools sync" ;;
+      "tools verify") path="tools verify" ;;
+      "tools prune") path="tools prune" ;;
+      "transcripts") path="transcripts" ;;
+      "transcripts export") path="transcripts export" ;;
+      "recordings") path="recordings" ;;
+      "recordings share") path="recordings share" ;;
+      "recordings verify") path="recordings verify" ;;
     esac
   done
   case "$path" in
-    "") words="version config context doctor completion migrate tenant user apikey creds audit number agent forwarding --help --version --config --profile --db --output --tenant --dry-run --yes --verbose --quiet --log-format --no-color --read-only" ;;
+    "") words="version config context doctor completion migrate tenant user apikey creds audit number agent forwarding calls billing webhooks tools transcripts recordings --help --version --config --profile --db --output --tenant --dry-run --yes --verbose --quiet --log-format --no-color --read-only" ;;
     "version") words="--help --help --version --config --profile --db --output --tenant --dry-run --yes --verbose --quiet --log-format --no-color --read-only" ;;
     "config") words="view validate profiles --help --help --version --config --profile --db --output --tenant --dry-run --yes --verbose --quiet --log-format --no-color --read-only" ;;
     "config view") words="--help --help --version --config --profile --db --output --tenant --dry-run --yes --verbose --quiet --log-format --no-color --read-only" ;;
@@ -134,6 +157,29 @@ _crmctl() {
     "agent enable") words="--help --provider --help --version --config --profile --db --output --tenant --dry-run --yes --verbose --quiet --log-format --no-color --read-only" ;;
     "forwarding") words="codes --help --help --version --config --profile --db --output --tenant --dry-run --yes --verbose --quiet --log-format --no-color --read-only" ;;
     "forwarding codes") words="--help --carrier --mode --to --ring --help --version --config --profile --db --output --tenant --dry-run --yes --verbose --quiet --log-format --no-color --read-only" ;;
+    "calls") words="import list --help --help --version --config --profile --db --output --tenant --dry-run --yes --verbose --quiet --log-format --no-color --read-only" ;;
+    "calls import") words="--help --format --help --version --config --profile --db --output --tenant --dry-run --yes --verbose --quiet --log-format --no-color --read-only" ;;
+    "calls list") words="--help --since --until --limit --help --version --config --profile --db --output --tenant --dry-run --yes --verbose --quiet --log-format --no-color --read-only" ;;
+    "billing") words="rollup statement report credit --help --help --version --config --profile --db --output --tenant --dry-run --yes --verbose --quiet --log-format --no-color --read-only" ;;
+    "billing rollup") words="--help --period --all-tenants --close --full --jobs --help --version --config --profile --db --output --tenant --dry-run --yes --verbose --quiet --log-format --no-color --read-only" ;;
+    "billing statement") words="--help --period --format --out --help --version --config --profile --db --output --tenant --dry-run --yes --verbose --quiet --log-format --no-color --read-only" ;;
+    "billing report") words="--help --period --timezone --no-chart --help --version --config --profile --db --output --tenant --dry-run --yes --verbose --quiet --log-format --no-color --read-only" ;;
+    "billing credit") words="add show --help --help --version --config --profile --db --output --tenant --dry-run --yes --verbose --quiet --log-format --no-color --read-only" ;;
+    "billing credit add") words="--help --reason --help --version --config --profile --db --output --tenant --dry-run --yes --verbose --quiet --log-format --no-color --read-only" ;;
+    "billing credit show") words="--help --limit --help --version --config --profile --db --output --tenant --dry-run --yes --verbose --quiet --log-format --no-color --read-only" ;;
+    "webhooks") words="list replay --help --help --version --config --profile --db --output --tenant --dry-run --yes --verbose --quiet --log-format --no-color --read-only" ;;
+    "webhooks list") words="--help --status --limit --help --version --config --profile --db --output --tenant --dry-run --yes --verbose --quiet --log-format --no-color --read-only" ;;
+    "webhooks replay") words="--help --id --since --help --version --config --profile --db --output --tenant --dry-run --yes --verbose --quiet --log-format --no-color --read-only" ;;
+    "tools") words="plan sync verify prune --help --help --version --config --profile --db --output --tenant --dry-run --yes --verbose --quiet --log-format --no-color --read-only" ;;
+    "tools plan") words="--help --all-tenants --definitions --jobs --cached --exit-code --help --version --config --profile --db --output --tenant --dry-run --yes --verbose --quiet --log-format --no-color --read-only" ;;
+    "tools sync") words="--help --all-tenants --definitions --jobs --cached --lock-timeout --help --version --config --profile --db --output --tenant --dry-run --yes --verbose --quiet --log-format --no-color --read-only" ;;
+    "tools verify") words="--help --all-tenants --definitions --jobs --cached --help --version --config --profile --db --output --tenant --dry-run --yes --verbose --quiet --log-format --no-color --read-only" ;;
+    "tools prune") words="--help --all-tenants --definitions --jobs --cached --native --lock-timeout --help --version --config --profile --db --output --tenant --dry-run --yes --verbose --quiet --log-format --no-color --read-only" ;;
+    "transcripts") words="export --help --help --version --config --profile --db --output --tenant --dry-run --yes --verbose --quiet --log-format --no-color --read-only" ;;
+    "transcripts export") words="--help --call --since --until --format --out --redact --no-redact --reason --calls-per-file --help --version --config --profile --db --output --tenant --dry-run --yes --verbose --quiet --log-format --no-color --read-only" ;;
+    "recordings") words="share verify --help --help --version --config --profile --db --output --tenant --dry-run --yes --verbose --quiet --log-format --no-color --read-only" ;;
+    "recordings share") words="--help --ttl --email --help --version --config --profile --db --output --tenant --dry-run --yes --verbose --quiet --log-format --no-color --read-only" ;;
+    "recordings verify") words="--help --help --version --config --profile --db --output --tenant --dry-run --yes --verbose --quiet --log-format --no-color --read-only" ;;
   esac
   case "$path" in
     completion) words="bash zsh fish" ;;

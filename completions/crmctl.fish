@@ -258,4 +258,96 @@ complete -c crmctl -n '__fish_seen_subcommand_from codes' -l mode
 complete -c crmctl -n '__fish_seen_subcommand_from codes' -l to
 complete -c crmctl -n '__fish_seen_subcommand_from codes' -l ring
 complete -c crmctl -n '__fish_seen_subcommand_from forwarding' -l help
+complete -c crmctl -f -n '__fish_use_subcommand' -a calls -d 'A tenant's call history: import legacy calls, list them'
+complete -c crmctl -f -n '__fish_seen_subcommand_from calls; and not __fish_seen_subcommand_from import list' -a import -d 'Import call history (JSONL or CSV) into a tenant, all rows or none'
+complete -c crmctl -n '__fish_seen_subcommand_from import' -l help
+complete -c crmctl -n '__fish_seen_subcommand_from import' -l format
+complete -c crmctl -f -n '__fish_seen_subcommand_from calls; and not __fish_seen_subcommand_from import list' -a list -d 'List a tenant's calls, newest first (no transcripts)'
+complete -c crmctl -n '__fish_seen_subcommand_from list' -l help
+complete -c crmctl -n '__fish_seen_subcommand_from list' -l since
+complete -c crmctl -n '__fish_seen_subcommand_from list' -l until
+complete -c crmctl -n '__fish_seen_subcommand_from list' -l limit
+complete -c crmctl -n '__fish_seen_subcommand_from calls' -l help
+complete -c crmctl -f -n '__fish_use_subcommand' -a billing -d 'Billing: period rollups, tenant statements, the revenue report, credit balances'
+complete -c crmctl -f -n '__fish_seen_subcommand_from billing; and not __fish_seen_subcommand_from rollup statement report credit' -a rollup -d 'Rate a period's calls into a draft statement; --close makes it final'
+complete -c crmctl -n '__fish_seen_subcommand_from rollup' -l help
+complete -c crmctl -n '__fish_seen_subcommand_from rollup' -l period
+complete -c crmctl -n '__fish_seen_subcommand_from rollup' -l all-tenants
+complete -c crmctl -n '__fish_seen_subcommand_from rollup' -l close
+complete -c crmctl -n '__fish_seen_subcommand_from rollup' -l full
+complete -c crmctl -n '__fish_seen_subcommand_from rollup' -l jobs
+complete -c crmctl -f -n '__fish_seen_subcommand_from billing; and not __fish_seen_subcommand_from rollup statement report credit' -a statement -d 'A tenant's statement for a rolled-up period: JSON, CSV or a one-page PDF'
+complete -c crmctl -n '__fish_seen_subcommand_from statement' -l help
+complete -c crmctl -n '__fish_seen_subcommand_from statement' -l period
+complete -c crmctl -n '__fish_seen_subcommand_from statement' -l format
+complete -c crmctl -n '__fish_seen_subcommand_from statement' -l out
+complete -c crmctl -f -n '__fish_seen_subcommand_from billing; and not __fish_seen_subcommand_from rollup statement report credit' -a report -d 'Cross-tenant revenue report: minutes, charge, COGS, margin, excluded usage, peak hours'
+complete -c crmctl -n '__fish_seen_subcommand_from report' -l help
+complete -c crmctl -n '__fish_seen_subcommand_from report' -l period
+complete -c crmctl -n '__fish_seen_subcommand_from report' -l timezone
+complete -c crmctl -n '__fish_seen_subcommand_from report' -l no-chart
+complete -c crmctl -f -n '__fish_seen_subcommand_from billing; and not __fish_seen_subcommand_from rollup statement report credit' -a credit -d 'Credit accounts: top-ups and the balance history'
+complete -c crmctl -n '__fish_seen_subcommand_from credit' -l help
+complete -c crmctl -n '__fish_seen_subcommand_from billing' -l help
+complete -c crmctl -f -n '__fish_use_subcommand' -a webhooks -d 'The webhook inbox: every verified provider event, stored before it is acknowledged'
+complete -c crmctl -f -n '__fish_seen_subcommand_from webhooks; and not __fish_seen_subcommand_from list replay' -a list -d 'List inbox rows, newest first (never the bodies)'
+complete -c crmctl -n '__fish_seen_subcommand_from list' -l help
+complete -c crmctl -n '__fish_seen_subcommand_from list' -l status
+complete -c crmctl -n '__fish_seen_subcommand_from list' -l limit
+complete -c crmctl -f -n '__fish_seen_subcommand_from webhooks; and not __fish_seen_subcommand_from list replay' -a replay -d 'Apply unrouted, held or failed inbox rows again'
+complete -c crmctl -n '__fish_seen_subcommand_from replay' -l help
+complete -c crmctl -n '__fish_seen_subcommand_from replay' -l id
+complete -c crmctl -n '__fish_seen_subcommand_from replay' -l since
+complete -c crmctl -n '__fish_seen_subcommand_from webhooks' -l help
+complete -c crmctl -f -n '__fish_use_subcommand' -a tools -d 'Vapi tools as code: register once with the platform key, link into every tenant assistant'
+complete -c crmctl -f -n '__fish_seen_subcommand_from tools; and not __fish_seen_subcommand_from plan sync verify prune' -a plan -d 'Show what `tools sync` (and `tools prune`) would change; writes nothing'
+complete -c crmctl -n '__fish_seen_subcommand_from plan' -l help
+complete -c crmctl -n '__fish_seen_subcommand_from plan' -l all-tenants
+complete -c crmctl -n '__fish_seen_subcommand_from plan' -l definitions
+complete -c crmctl -n '__fish_seen_subcommand_from plan' -l jobs
+complete -c crmctl -n '__fish_seen_subcommand_from plan' -l cached
+complete -c crmctl -n '__fish_seen_subcommand_from plan' -l exit-code
+complete -c crmctl -f -n '__fish_seen_subcommand_from tools; and not __fish_seen_subcommand_from plan sync verify prune' -a sync -d 'Register or update the tools once at Vapi and link them into every tenant assistant'
+complete -c crmctl -n '__fish_seen_subcommand_from sync' -l help
+complete -c crmctl -n '__fish_seen_subcommand_from sync' -l all-tenants
+complete -c crmctl -n '__fish_seen_subcommand_from sync' -l definitions
+complete -c crmctl -n '__fish_seen_subcommand_from sync' -l jobs
+complete -c crmctl -n '__fish_seen_subcommand_from sync' -l cached
+complete -c crmctl -n '__fish_seen_subcommand_from sync' -l lock-timeout
+complete -c crmctl -f -n '__fish_seen_subcommand_from tools; and not __fish_seen_subcommand_from plan sync verify prune' -a verify -d 'Compare what crmctl recorded with Vapi and report drift (exit 5)'
+complete -c crmctl -n '__fish_seen_subcommand_from verify' -l help
+complete -c crmctl -n '__fish_seen_subcommand_from verify' -l all-tenants
+complete -c crmctl -n '__fish_seen_subcommand_from verify' -l definitions
+complete -c crmctl -n '__fish_seen_subcommand_from verify' -l jobs
+complete -c crmctl -n '__fish_seen_subcommand_from verify' -l cached
+complete -c crmctl -f -n '__fish_seen_subcommand_from tools; and not __fish_seen_subcommand_from plan sync verify prune' -a prune -d 'Remove tools no longer defined (and, with --native, native interceptor tools)'
+complete -c crmctl -n '__fish_seen_subcommand_from prune' -l help
+complete -c crmctl -n '__fish_seen_subcommand_from prune' -l all-tenants
+complete -c crmctl -n '__fish_seen_subcommand_from prune' -l definitions
+complete -c crmctl -n '__fish_seen_subcommand_from prune' -l jobs
+complete -c crmctl -n '__fish_seen_subcommand_from prune' -l cached
+complete -c crmctl -n '__fish_seen_subcommand_from prune' -l native
+complete -c crmctl -n '__fish_seen_subcommand_from prune' -l lock-timeout
+complete -c crmctl -n '__fish_seen_subcommand_from tools' -l help
+complete -c crmctl -f -n '__fish_use_subcommand' -a transcripts -d 'Call transcripts: export as txt, JSONL or CSV with PHI redaction'
+complete -c crmctl -f -n '__fish_seen_subcommand_from transcripts; and not __fish_seen_subcommand_from export' -a export -d 'Export a tenant's call transcripts as txt, JSONL or CSV, PHI redacted'
+complete -c crmctl -n '__fish_seen_subcommand_from export' -l help
+complete -c crmctl -n '__fish_seen_subcommand_from export' -l call
+complete -c crmctl -n '__fish_seen_subcommand_from export' -l since
+complete -c crmctl -n '__fish_seen_subcommand_from export' -l until
+complete -c crmctl -n '__fish_seen_subcommand_from export' -l format
+complete -c crmctl -n '__fish_seen_subcommand_from export' -l out
+complete -c crmctl -n '__fish_seen_subcommand_from export' -l redact
+complete -c crmctl -n '__fish_seen_subcommand_from export' -l no-redact
+complete -c crmctl -n '__fish_seen_subcommand_from export' -l reason
+complete -c crmctl -n '__fish_seen_subcommand_from export' -l calls-per-file
+complete -c crmctl -n '__fish_seen_subcommand_from transcripts' -l help
+complete -c crmctl -f -n '__fish_use_subcommand' -a recordings -d 'Call recordings: expiring signed share links'
+complete -c crmctl -f -n '__fish_seen_subcommand_from recordings; and not __fish_seen_subcommand_from share verify' -a share -d 'Create an expiring signed link to a call's recording'
+complete -c crmctl -n '__fish_seen_subcommand_from share' -l help
+complete -c crmctl -n '__fish_seen_subcommand_from share' -l ttl
+complete -c crmctl -n '__fish_seen_subcommand_from share' -l email
+complete -c crmctl -f -n '__fish_seen_subcommand_from recordings; and not __fish_seen_subcommand_from share verify' -a verify -d 'Check a recording share link: valid, expired or tampered'
+complete -c crmctl -n '__fish_seen_subcommand_from verify' -l help
+complete -c crmctl -n '__fish_seen_subcommand_from recordings' -l help
 complete -c crmctl -f -n '__fish_seen_subcommand_from completion' -a 'bash zsh fish'

@@ -78,6 +78,9 @@ show "$CRMCTL" -o table migrate status
 
 . examples/demo-tenant.sh
 . examples/demo-numbers.sh
+. examples/demo-billing.sh
+. examples/demo-tools.sh
+. examples/demo-transcripts.sh
 
 step "Health"
 show "$CRMCTL" -o table doctor

@@ -39,14 +39,20 @@ namespace {
 // a typo such as `databse_url` would otherwise be ignored and the setting silently missing.
 using KeyList = std::span<const std::string_view>;
 constexpr std::array<std::string_view, 2> k_top_keys = {"default_profile", "profiles"};
-constexpr std::array<std::string_view, 10> k_profile_keys = {
+constexpr std::array<std::string_view, 13> k_profile_keys = {
     "database_url",     "master_key", "production",     "read_only", "pool_size",
-    "webhook_base_url", "tenancy",    "migrations_dir", "providers", "audit"};
+    "webhook_base_url", "tenancy",    "migrations_dir", "providers", "audit",
+    "tools",            "recordings", "redaction"};
 constexpr std::array<std::string_view, 2> k_tenancy_keys = {"app_role", "guc"};
 constexpr std::array<std::string_view, 11> k_audit_keys = {
     "tenant_columns", "app_roles",     "gucs",        "bypass_roles", "schemas", "global_tables",
     "phone_columns",  "tenants_table", "probe_value", "severity",     "allow"};
 constexpr std::array<std::string_view, 3> k_allow_keys = {"check", "object", "reason"};
+constexpr std::array<std::string_view, 3> k_tools_keys = {"backend_url", "definitions_dir",
+                                                          "values"};
+constexpr std::array<std::string_view, 2> k_recordings_keys = {"signing_secret", "base_url"};
+constexpr std::array<std::string_view, 1> k_redaction_keys = {"patterns"};
+constexpr std::array<std::string_view, 2> k_pattern_keys = {"name", "regex"};
 
 std::string line_of(const YAML::Node& n) {
   return "line " + std::to_string(n.Mark().line + 1);
@@ -185,6 +191,82 @@ Result<AuditSettings> parse_audit(const YAML::Node& a, const std::string& origin
   return out;
 }
 
+// The `tools:` section of a profile (crmctl tools): placeholder values for tool definitions.
+Result<ToolsSettings> parse_tools(const YAML::Node& t, const std::string& origin,
+                                  const std::string& profile) {
+  ToolsSettings out;
+  const std::string in = "profile '" + profile + "': tools.";
+  if (!t.IsMap())
+    return make_error(ErrorKind::config, origin + ": " + line_of(t) + ": profile '" + profile +
+                                             "': tools must be a mapping, not " + shape_of(t));
+  CRM_TRY(check_keys(t, k_tools_keys, origin, "in profile '" + profile + "' tools"));
+  CRM_TRY_ASSIGN(out.backend_url, string_at(t, "backend_url", origin, in));
+  CRM_TRY_ASSIGN(out.definitions_dir, string_at(t, "definitions_dir", origin, in));
+  if (auto vals = t["values"]; vals && !vals.IsNull()) {
+    if (!vals.IsMap())
+      return make_error(ErrorKind::config, origin + ": " + line_of(vals) + ": " + in +
+                                               "values must be a mapping of name to string, "
+                                               "not " +
+                                               shape_of(vals));
+    for (auto it = vals.begin(); it != vals.end(); ++it) {
+      if (!it->second.IsScalar())
+        return make_error(ErrorKind::config, origin + ": " + line_of(it->second) + ": " + in +
+                                                 "values." + it->first.as<std::string>() +
+                                                 " must be a string, not " +
+                                                 shape_of(it->second));
+      out.values[it->first.as<std::string>()] = it->second.Scalar();
+    }
+  }
+  return out;
+}
+
+// The `recordings:` section of a profile (recordings share | verify).
+Result<RecordingsSettings> parse_recordings(const YAML::Node& r, const std::string& origin,
+                                            const std::string& profile) {
+  RecordingsSettings out;
+  const std::string in = "profile '" + profile + "': recordings.";
+  if (!r.IsMap())
+    return make_error(ErrorKind::config, origin + ": " + line_of(r) + ": profile '" + profile +
+                                             "': recordings must be a mapping, not " + shape_of(r));
+  CRM_TRY(check_keys(r, k_recordings_keys, origin, "in profile '" + profile + "' recordings"));
+  CRM_TRY_ASSIGN(out.signing_secret, string_at(r, "signing_secret", origin, in));
+  CRM_TRY_ASSIGN(out.base_url, string_at(r, "base_url", origin, in));
+  return out;
+}
+
+// The `redaction:` section of a profile (transcripts export): extra named patterns.
+Result<RedactionSettings> parse_redaction(const YAML::Node& r, const std::string& origin,
+                                          const std::string& profile) {
+  RedactionSettings out;
+  const std::string in = "profile '" + profile + "': redaction.";
+  if (!r.IsMap())
+    return make_error(ErrorKind::config, origin + ": " + line_of(r) + ": profile '" + profile +
+                                             "': redaction must be a mapping, not " + shape_of(r));
+  CRM_TRY(check_keys(r, k_redaction_keys, origin, "in profile '" + profile + "' redaction"));
+  auto pats = r["patterns"];
+  if (!pats || pats.IsNull()) return out;
+  if (!pats.IsSequence())
+    return make_error(ErrorKind::config, origin + ": " + line_of(pats) + ": " + in +
+                                             "patterns must be a list, not " + shape_of(pats));
+  for (const auto& item : pats) {
+    if (!item.IsMap())
+      return make_error(ErrorKind::config, origin + ": " + line_of(item) + ": " + in +
+                                               "patterns items must be mappings with name and "
+                                               "regex, not " +
+                                               shape_of(item));
+    CRM_TRY(check_keys(item, k_pattern_keys, origin,
+                       "in profile '" + profile + "' redaction.patterns"));
+    RedactionPattern pat;
+    CRM_TRY_ASSIGN(pat.name, string_at(item, "name", origin, in + "patterns."));
+    CRM_TRY_ASSIGN(pat.regex, string_at(item, "regex", origin, in + "patterns."));
+    if (pat.name.empty() || pat.regex.empty())
+      return make_error(ErrorKind::config, origin + ": " + line_of(item) + ": " + in +
+                                               "patterns items need a name and a regex");
+    out.patterns.push_back(std::move(pat));
+  }
+  return out;
+}
+
 } // namespace
 
 Result<ConfigFile> parse_config_text(const std::string& text, const std::string& origin) {
@@ -250,6 +332,15 @@ Result<ConfigFile> parse_config_text(const std::string& text, const std::string&
         }
         if (auto a = n["audit"]; a && !a.IsNull()) {
           CRM_TRY_ASSIGN(p.audit, parse_audit(a, origin, p.name));
+        }
+        if (auto t = n["tools"]; t && !t.IsNull()) {
+          CRM_TRY_ASSIGN(p.tools, parse_tools(t, origin, p.name));
+        }
+        if (auto r = n["recordings"]; r && !r.IsNull()) {
+          CRM_TRY_ASSIGN(p.recordings, parse_recordings(r, origin, p.name));
+        }
+        if (auto r = n["redaction"]; r && !r.IsNull()) {
+          CRM_TRY_ASSIGN(p.redaction, parse_redaction(r, origin, p.name));
         }
         if (auto provs = n["providers"]; provs && !provs.IsNull()) {
           if (!provs.IsMap())
@@ -411,6 +502,7 @@ std::vector<ConfigFinding> validate_config(const ConfigFile& cf, const EnvLookup
     for (const auto& [prov, pc] : p.providers)
       for (const auto& [k, v] : pc.values)
         check(where + ".providers." + prov, k, v);
+    check(where + ".recordings", "signing_secret", p.recordings.signing_secret);
   }
   return out;
 }

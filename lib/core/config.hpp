@@ -35,6 +35,29 @@ struct AuditSettings {
   std::vector<AuditAllow> allow;
 };
 
+/// A profile's `tools:` section (crmctl tools): what fills `{{placeholder}}`s in tool definitions.
+struct ToolsSettings {
+  std::string backend_url;     // {{backend_url}}: where Vapi sends tool calls
+  std::string definitions_dir; // default --definitions (templates/tools when empty)
+  std::map<std::string, std::string> values; // further {{name}} values
+};
+
+/// A profile's `recordings:` section (crmctl recordings share | verify).
+struct RecordingsSettings {
+  std::string signing_secret; // reference (env:NAME / file:PATH) to the HMAC key of share links
+  std::string base_url;       // public base of share links ("https://app.example.com/r")
+};
+
+/// One extra pattern of a profile's `redaction:` section (transcripts export).
+struct RedactionPattern {
+  std::string name;  // label written in place of a match: [REDACTED:<name>]
+  std::string regex; // RE2 syntax
+};
+/// A profile's `redaction:` section: patterns on top of the built-in PHI scanners.
+struct RedactionSettings {
+  std::vector<RedactionPattern> patterns;
+};
+
 /// One profile of the config file, as written (secret references unresolved).
 struct Profile {
   std::string name;
@@ -48,6 +71,9 @@ struct Profile {
   std::string migrations_dir;
   int pool_size = 10; // database sessions a process keeps at most (fan-out workers + 1)
   AuditSettings audit; // the `audit:` section
+  ToolsSettings tools; // the `tools:` section
+  RecordingsSettings recordings; // the `recordings:` section
+  RedactionSettings redaction;   // the `redaction:` section
   std::map<std::string, ProviderConfig> providers;
 };
 

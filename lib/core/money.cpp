@@ -106,6 +106,19 @@ Decimal Decimal::round_half_up(int digits) const {
   return Decimal(q, digits);
 }
 
+Decimal Decimal::divided_by(long long divisor, int digits) const {
+  if (divisor <= 0) throw std::invalid_argument("Decimal::divided_by: divisor must be positive");
+  __int128 num = m_units, den = divisor;
+  if (digits >= m_scale)
+    num *= pow10(digits - m_scale);
+  else
+    den *= pow10(m_scale - digits);
+  __int128 q = num / den, r = num % den;
+  if (r < 0) r = -r;
+  if (r * 2 >= den) q += (num < 0 ? -1 : 1);
+  return Decimal(q, digits);
+}
+
 std::string Decimal::to_string(int digits) const {
   Decimal d = round_half_up(digits);
   __int128 u = d.m_units < 0 ? -d.m_units : d.m_units;

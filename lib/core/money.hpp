@@ -37,6 +37,9 @@ public:
 
   /// Rounds half away from zero ("half-up" on magnitudes) to `digits` fraction digits.
   Decimal round_half_up(int digits) const;
+  /// The exact quotient by a positive integer, rounded once, half-up, to `digits` fraction
+  /// digits (seconds x rate / 60 priced per second).
+  Decimal divided_by(long long divisor, int digits) const;
   /// Text with exactly `digits` fraction digits after half-up rounding ("3.63").
   std::string to_string(int digits) const;
   /// Text with as many fraction digits as the value carries, trailing zeros trimmed.

@@ -1,5 +1,6 @@
 #include "tenant/user_import.hpp"
 
+#include "core/csv.hpp"
 #include "core/ids.hpp"
 #include "core/input.hpp"
 #include "core/text.hpp"
@@ -33,61 +34,9 @@ Status check_field(const std::string& value, std::size_t line, const std::string
 } // namespace
 
 Result<std::vector<ImportRow>> parse_users_csv(const std::string& input) {
-  // A spreadsheet's UTF-8 export starts with a byte order mark: not part of the header.
-  std::string_view text = strip_utf8_bom(input);
-  // RFC 4180: fields may be quoted, quotes doubled, line breaks inside quotes.
-  std::vector<std::vector<std::string>> records;
-  std::vector<std::size_t> lines;
-  std::vector<std::string> rec;
-  std::string field;
-  bool quoted = false, any = false;
-  std::size_t line = 1, rec_line = 1;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    char ch = text[i];
-    if (quoted) {
-      if (ch == '"') {
-        if (i + 1 < text.size() && text[i + 1] == '"') {
-          field.push_back('"');
-          ++i;
-        } else {
-          quoted = false;
-        }
-      } else {
-        if (ch == '\n') ++line;
-        field.push_back(ch);
-      }
-      continue;
-    }
-    if (ch == '"' && field.empty()) {
-      quoted = any = true;
-    } else if (ch == ',') {
-      rec.push_back(field);
-      field.clear();
-      any = true;
-    } else if (ch == '\n' || ch == '\r') {
-      if (ch == '\r' && i + 1 < text.size() && text[i + 1] == '\n') ++i;
-      if (any || !field.empty()) {
-        rec.push_back(field);
-        records.push_back(rec);
-        lines.push_back(rec_line);
-      }
-      rec.clear();
-      field.clear();
-      any = false;
-      rec_line = ++line;
-    } else {
-      field.push_back(ch);
-      any = true;
-    }
-  }
-  if (quoted)
-    return make_error(ErrorKind::usage, "CSV: unterminated quoted field starting on line " +
-                                            std::to_string(rec_line));
-  if (any || !field.empty()) {
-    rec.push_back(field);
-    records.push_back(rec);
-    lines.push_back(rec_line);
-  }
+  CRM_TRY_ASSIGN(auto csv, parse_csv(input));
+  const auto& records = csv.records;
+  const auto& lines = csv.lines;
   if (records.empty())
     return make_error(ErrorKind::usage, "CSV is empty: expected a header email,name,role");
   std::vector<std::string> header;

@@ -4,6 +4,8 @@
 #include "cmd/agent/commands.hpp"
 #include "cmd/apikey/commands.hpp"
 #include "cmd/audit/commands.hpp"
+#include "cmd/billing/commands.hpp"
+#include "cmd/calls/commands.hpp"
 #include "cmd/completion/commands.hpp"
 #include "cmd/config/commands.hpp"
 #include "cmd/context/commands.hpp"
@@ -13,9 +15,13 @@
 #include "cmd/forwarding/commands.hpp"
 #include "cmd/migrate/commands.hpp"
 #include "cmd/number/commands.hpp"
+#include "cmd/recordings/commands.hpp"
 #include "cmd/tenant/commands.hpp"
+#include "cmd/tools/commands.hpp"
+#include "cmd/transcripts/commands.hpp"
 #include "cmd/user/commands.hpp"
 #include "cmd/version/commands.hpp"
+#include "cmd/webhooks/commands.hpp"
 #include "cmd_harness.hpp"
 
 #include <set>
@@ -38,6 +44,11 @@ const std::set<std::string> k_parse_covered = {
     "user create",      "user disable",   "user import",     "user list",        "version",
     "number activate",  "number buy",     "number list",     "number reconcile", "number release",
     "number route",     "number search",
+    "transcripts export", "recordings share", "recordings verify",
+    "tools plan",       "tools sync",     "tools verify",    "tools prune",
+    "calls import",     "calls list",     "billing rollup",  "billing statement",
+    "billing report",   "billing credit add", "billing credit show",
+    "webhooks list",    "webhooks replay",
 };
 
 // Parses and asserts it selected `path`.
@@ -758,3 +769,162 @@ TEST(Parse, HelpIsNotAnError) {
   EXPECT_EQ(r.code, 0) << r;
   EXPECT_NE(r.out.find("--if-not-exists"), std::string::npos);
 }
+
+// --- tools ------------------------------------------------------------------------------------
+
+TEST(Parse, Tools) {
+  auto p = parse_ok({"tools", "plan", "--all-tenants", "--exit-code", "--definitions", "/d", "--jobs",
+                     "16", "--cached"},
+                    "tools plan");
+  const auto& po = p->options<cmd::ToolsPlanOptions>();
+  EXPECT_TRUE(po.all_tenants);
+  EXPECT_TRUE(po.exit_code);
+  EXPECT_EQ(po.definitions, "/d");
+  EXPECT_EQ(po.jobs, 16);
+  EXPECT_TRUE(po.cached);
+  EXPECT_EQ(p->effect(), cmd::Effect::reads);
+  auto dflt = parse_ok({"tools", "plan"}, "tools plan");
+  EXPECT_FALSE(dflt->options<cmd::ToolsPlanOptions>().exit_code);
+  EXPECT_EQ(dflt->options<cmd::ToolsPlanOptions>().jobs, 8);
+  auto s = parse_ok({"--tenant", "acme", "tools", "sync", "--lock-timeout", "30s"}, "tools sync");
+  EXPECT_EQ(s->options<cmd::ToolsSyncOptions>().lock_timeout, "30s");
+  EXPECT_EQ(s->global.tenant, "acme");
+  EXPECT_EQ(s->effect(), cmd::Effect::writes);
+  EXPECT_EQ(parse_ok({"tools", "sync"}, "tools sync")->options<cmd::ToolsSyncOptions>().lock_timeout,
+            "0s");
+  EXPECT_EQ(parse_ok({"tools", "verify", "--tenant", "acme"}, "tools verify")->global.tenant, "acme");
+  auto pr = parse_ok({"--dry-run", "tools", "prune", "--native"}, "tools prune");
+  EXPECT_TRUE(pr->options<cmd::ToolsPruneOptions>().native);
+  EXPECT_TRUE(pr->global.dry_run);
+  EXPECT_EQ(pr->effect(), cmd::Effect::destroys);
+  EXPECT_FALSE(parse({"tools", "sync", "--jobs", "0"})->ok());
+  EXPECT_FALSE(parse({"tools", "sync", "--jobs", "65"})->ok());
+  EXPECT_FALSE(parse({"tools", "plan", "--native"})->ok());
+  EXPECT_FALSE(parse({"tools"})->ok());
+}
+
+TEST(Parse, CallsImportAndList) {
+  auto i = parse_ok({"calls", "import", "history.csv", "--format", "csv"}, "calls import");
+  EXPECT_EQ(i->options<cmd::CallsImportOptions>().file, "history.csv");
+  EXPECT_EQ(i->options<cmd::CallsImportOptions>().format, "csv");
+  EXPECT_EQ(i->effect(), cmd::Effect::writes);
+  EXPECT_FALSE(parse({"calls", "import"})->ok());
+  EXPECT_FALSE(parse({"calls", "import", "x.csv", "--format", "xml"})->ok());
+  auto l = parse_ok({"calls", "list", "--since", "2026-11-01T00:00:00Z", "--limit", "5"},
+                    "calls list");
+  EXPECT_EQ(l->options<cmd::CallsListOptions>().since, "2026-11-01T00:00:00Z");
+  EXPECT_EQ(l->options<cmd::CallsListOptions>().limit, 5);
+  EXPECT_EQ(parse_ok({"calls", "list"}, "calls list")->options<cmd::CallsListOptions>().limit, 100);
+  EXPECT_FALSE(parse({"calls", "list", "--limit", "0"})->ok());
+}
+
+TEST(Parse, BillingVerbs) {
+  auto r = parse_ok({"billing", "rollup", "--period", "2026-11", "--all-tenants", "--close",
+                     "--full", "--jobs", "8"},
+                    "billing rollup");
+  const auto& ro = r->options<cmd::BillingRollupOptions>();
+  EXPECT_EQ(ro.period, "2026-11");
+  EXPECT_TRUE(ro.all_tenants && ro.close && ro.full);
+  EXPECT_EQ(ro.jobs, 8);
+  EXPECT_EQ(r->effect(), cmd::Effect::writes);
+  EXPECT_FALSE(parse({"billing", "rollup"})->ok()); // --period is required
+  EXPECT_FALSE(parse({"billing", "rollup", "--period", "2026-11", "--jobs", "0"})->ok());
+  auto s = parse_ok({"billing", "statement", "--period", "2026-10", "--format", "pdf", "--out",
+                     "a.pdf"},
+                    "billing statement");
+  EXPECT_EQ(s->options<cmd::BillingStatementOptions>().format, "pdf");
+  EXPECT_EQ(s->options<cmd::BillingStatementOptions>().out, "a.pdf");
+  EXPECT_EQ(s->effect(), cmd::Effect::reads);
+  EXPECT_FALSE(parse({"billing", "statement", "--period", "2026-10", "--format", "xls"})->ok());
+  auto rep = parse_ok({"billing", "report", "--period", "2026-10", "--timezone", "UTC",
+                       "--no-chart"},
+                      "billing report");
+  EXPECT_EQ(rep->options<cmd::BillingReportOptions>().timezone, "UTC");
+  EXPECT_TRUE(rep->options<cmd::BillingReportOptions>().no_chart);
+  auto ca = parse_ok({"billing", "credit", "add", "50.00", "--reason", "top-up"},
+                     "billing credit add");
+  EXPECT_EQ(ca->options<cmd::BillingCreditAddOptions>().amount, "50.00");
+  EXPECT_EQ(ca->options<cmd::BillingCreditAddOptions>().reason, "top-up");
+  EXPECT_FALSE(parse({"billing", "credit", "add", "50.00"})->ok()); // --reason is required
+  auto cs = parse_ok({"billing", "credit", "show", "--limit", "3"}, "billing credit show");
+  EXPECT_EQ(cs->options<cmd::BillingCreditShowOptions>().limit, 3);
+}
+
+// --- transcripts and recordings ---------------------------------------------------------------
+
+TEST(Parse, TranscriptsExport) {
+  auto p = parse_ok({"--tenant", "acme", "transcripts", "export", "--call",
+                     "7d0c1c9e-1f7a-4a53-9d7e-0b3b8f0c2a11", "--since", "2026-01-01", "--until",
+                     "2026-02-01T00:00:00Z", "--format", "csv", "--out", "/tmp/x",
+                     "--calls-per-file", "500"},
+                    "transcripts export");
+  const auto& o = p->options<cmd::TranscriptsExportOptions>();
+  EXPECT_EQ(p->global.tenant, "acme");
+  EXPECT_EQ(o.call, "7d0c1c9e-1f7a-4a53-9d7e-0b3b8f0c2a11");
+  EXPECT_EQ(o.since, "2026-01-01");
+  EXPECT_EQ(o.until, "2026-02-01T00:00:00Z");
+  EXPECT_EQ(o.format, "csv");
+  EXPECT_EQ(o.out, "/tmp/x");
+  EXPECT_EQ(o.calls_per_file, 500);
+  EXPECT_FALSE(o.no_redact);
+  EXPECT_EQ(p->effect(), cmd::Effect::reads);
+  auto n = parse_ok({"transcripts", "export", "--format", "txt", "--out", "-", "--no-redact",
+                     "--reason", "subpoena 114"},
+                    "transcripts export");
+  EXPECT_TRUE(n->options<cmd::TranscriptsExportOptions>().no_redact);
+  EXPECT_EQ(n->options<cmd::TranscriptsExportOptions>().reason, "subpoena 114");
+  EXPECT_EQ(n->options<cmd::TranscriptsExportOptions>().out, "-");
+  EXPECT_EQ(parse_ok({"transcripts", "export", "--format", "jsonl", "--out", "d", "--redact"},
+                     "transcripts export")
+                ->options<cmd::TranscriptsExportOptions>()
+                .calls_per_file,
+            10000);
+  EXPECT_FALSE(parse({"transcripts", "export", "--out", "d"})->ok());          // --format
+  EXPECT_FALSE(parse({"transcripts", "export", "--format", "txt"})->ok());     // --out
+  EXPECT_FALSE(parse({"transcripts", "export", "--format", "pdf", "--out", "d"})->ok());
+  EXPECT_FALSE(parse({"transcripts", "export", "--format", "txt", "--out", "d", "--redact",
+                      "--no-redact"})
+                   ->ok());
+  EXPECT_FALSE(
+      parse({"transcripts", "export", "--format", "txt", "--out", "d", "--calls-per-file", "0"})
+          ->ok());
+  EXPECT_FALSE(parse({"transcripts"})->ok());
+}
+
+TEST(Parse, RecordingsShareAndVerify) {
+  auto s = parse_ok({"--tenant", "acme", "recordings", "share",
+                     "7d0c1c9e-1f7a-4a53-9d7e-0b3b8f0c2a11", "--ttl", "2h", "--email",
+                     "lead@acme.example"},
+                    "recordings share");
+  const auto& so = s->options<cmd::RecordingsShareOptions>();
+  EXPECT_EQ(so.call_id, "7d0c1c9e-1f7a-4a53-9d7e-0b3b8f0c2a11");
+  EXPECT_EQ(so.ttl, "2h");
+  EXPECT_EQ(so.email, "lead@acme.example");
+  EXPECT_EQ(s->effect(), cmd::Effect::writes);
+  EXPECT_EQ(parse_ok({"recordings", "share", "x"}, "recordings share")
+                ->options<cmd::RecordingsShareOptions>()
+                .ttl,
+            "24h");
+  EXPECT_FALSE(parse({"recordings", "share"})->ok());
+  auto v = parse_ok({"recordings", "verify", "https://a.example/r/x?tenant=t&expires=1&sig=s"},
+                    "recordings verify");
+  EXPECT_EQ(v->options<cmd::RecordingsVerifyOptions>().url,
+            "https://a.example/r/x?tenant=t&expires=1&sig=s");
+  EXPECT_EQ(v->effect(), cmd::Effect::reads);
+  EXPECT_FALSE(parse({"recordings", "verify"})->ok());
+  EXPECT_FALSE(parse({"recordings"})->ok());
+}
+
+TEST(Parse, WebhooksListAndReplay) {
+  auto l = parse_ok({"webhooks", "list", "--status", "unresolved", "--limit", "5"}, "webhooks list");
+  EXPECT_EQ(l->options<cmd::WebhooksListOptions>().status, "unresolved");
+  EXPECT_EQ(l->options<cmd::WebhooksListOptions>().limit, 5);
+  EXPECT_EQ(l->effect(), cmd::Effect::reads);
+  EXPECT_FALSE(parse({"webhooks", "list", "--status", "bogus"})->ok());
+  auto r = parse_ok({"webhooks", "replay", "--id", "42"}, "webhooks replay");
+  EXPECT_EQ(r->options<cmd::WebhooksReplayOptions>().id, 42);
+  EXPECT_EQ(r->effect(), cmd::Effect::writes);
+  auto s = parse_ok({"webhooks", "replay", "--since", "2026-11-21T00:00:00Z"}, "webhooks replay");
+  EXPECT_EQ(s->options<cmd::WebhooksReplayOptions>().since, "2026-11-21T00:00:00Z");
+}
+

@@ -5,7 +5,8 @@ set -euo pipefail
 pkgs=(g++ cmake ninja-build ccache pkg-config git
       libcli11-dev libpqxx-dev nlohmann-json3-dev libyaml-cpp-dev libssl-dev
       libgtest-dev libgmock-dev libcurl4-openssl-dev libcpp-httplib-dev
-      libspdlog-dev libfmt-dev libcrypt-dev postgresql-15 postgresql-client-15 util-linux)
+      libspdlog-dev libfmt-dev libcrypt-dev libre2-dev postgresql-15 postgresql-client-15 util-linux
+      libcairo2-dev poppler-utils fonts-dejavu-core)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

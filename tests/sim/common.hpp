@@ -98,7 +98,11 @@ struct ElevenLabsState {
 
 struct VapiState {
   std::set<std::string> keys; // accepted private keys
-  // Tools and assistants will live here.
+  // One Vapi org for every key (the platform account): saved tools and assistants as the API
+  // returns them (id, orgId, createdAt, updatedAt included), by id. See vapi.cpp.
+  std::map<std::string, json> tools, assistants;
+  std::set<std::string> pinned_tools; // DELETE answers 409 tool_pinned
+  std::int64_t last_ms = 0;           // last timestamp issued: every change moves time forward
 };
 
 // ---- everything ---------------------------------------------------------------------------------

@@ -147,6 +147,28 @@ public:
     return {};
   }
 
+  /// GET /__sim/vapi/state: {"tools":[...],"assistants":[...]} (oldest first).
+  nlohmann::json vapi_state() { return inspect("/__sim/vapi/state"); }
+  /// Plants a Vapi assistant ({"id","name","model"}; a default model when none); its JSON.
+  nlohmann::json plant_vapi_assistant(const nlohmann::json& assistant) {
+    auto r = control_request("POST", "/__sim/vapi/assistants", assistant.dump());
+    return r.status == 201 ? nlohmann::json::parse(r.body, nullptr, false) : nlohmann::json();
+  }
+  /// Plants a saved Vapi tool of any type (foreign or native); its JSON with the id.
+  nlohmann::json plant_vapi_tool(const nlohmann::json& tool) {
+    auto r = control_request("POST", "/__sim/vapi/tools", tool.dump());
+    return r.status == 201 ? nlohmann::json::parse(r.body, nullptr, false) : nlohmann::json();
+  }
+  /// Edits a Vapi tool or assistant as the dashboard would (fields replaced, updatedAt moves);
+  /// the status (200, or 404 when gone). `kind` is "tools" or "assistants".
+  int edit_vapi(const std::string& kind, const std::string& id, const nlohmann::json& patch) {
+    return control_request("PATCH", "/__sim/vapi/" + kind + "/" + id, patch.dump()).status;
+  }
+  /// Deletes a Vapi tool or assistant behind crmctl's back; true when it existed.
+  bool delete_vapi(const std::string& kind, const std::string& id) {
+    return control_request("DELETE", "/__sim/vapi/" + kind + "/" + id).status == 204;
+  }
+
 private:
   http::Client& control() {
     if (!m_control) m_control = http::make_curl_client();

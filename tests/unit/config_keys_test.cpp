@@ -35,7 +35,7 @@ TEST(ConfigKeys, TypoInProfileKeyIsAnErrorNamingFileLineKeyAndKnownKeys) {
   EXPECT_TRUE(contains(m, "profile 'p'")) << m;
   EXPECT_TRUE(contains(m, "did you mean 'database_url'?")) << m;
   for (const char* k : {"database_url", "master_key", "production", "read_only", "pool_size",
-                        "webhook_base_url", "tenancy", "migrations_dir", "providers"})
+                        "webhook_base_url", "tenancy", "migrations_dir", "providers", "tools"})
     EXPECT_TRUE(contains(m, k)) << k << " not listed in: " << m;
 }
 
@@ -132,4 +132,57 @@ TEST(ConfigKeys, ExampleConfigParses) {
   auto cf = load_config_file(std::string(CRM_SOURCE_DIR) + "/examples/config.yaml");
   ASSERT_TRUE(cf) << cf.error().message;
   EXPECT_EQ(cf->profiles.size(), 3u);
+}
+
+TEST(ConfigKeys, ToolsSectionParsesAndRefusesUnknownKeys) {
+  auto cf = parse_config_text("profiles:\n  p:\n    tools:\n      backend_url: https://b.example\n"
+                              "      definitions_dir: /etc/crmctl/tools\n"
+                              "      values: {clinic_phone: '+15550001111'}\n",
+                              "crmctl.yaml");
+  ASSERT_TRUE(cf) << cf.error().message;
+  const auto& t = cf->profiles.at("p").tools;
+  EXPECT_EQ(t.backend_url, "https://b.example");
+  EXPECT_EQ(t.definitions_dir, "/etc/crmctl/tools");
+  EXPECT_EQ(t.values.at("clinic_phone"), "+15550001111");
+
+  auto typo = error_of("profiles:\n  p:\n    tools: {backend_ulr: https://b}\n");
+  EXPECT_TRUE(contains(typo, "did you mean 'backend_url'?")) << typo;
+  EXPECT_TRUE(contains(typo, "line 3")) << typo;
+  auto shape = error_of("profiles:\n  p:\n    tools:\n      values: [a]\n");
+  EXPECT_TRUE(contains(shape, "tools.values must be a mapping")) << shape;
+  auto val = error_of("profiles:\n  p:\n    tools:\n      values: {a: {b: c}}\n");
+  EXPECT_TRUE(contains(val, "tools.values.a must be a string")) << val;
+}
+
+TEST(ConfigKeys, RecordingsAndRedactionSectionsParseAndRefuseUnknownKeys) {
+  auto cf = parse_config_text(
+      "profiles:\n  p:\n    recordings:\n      signing_secret: env:RECORDINGS_SIGNING_SECRET\n"
+      "      base_url: https://app.example.com/r\n"
+      "    redaction:\n      patterns:\n        - {name: mrn, regex: 'MRN-[0-9]{6}'}\n",
+      "crmctl.yaml");
+  ASSERT_TRUE(cf) << cf.error().message;
+  const auto& p = cf->profiles.at("p");
+  EXPECT_EQ(p.recordings.signing_secret, "env:RECORDINGS_SIGNING_SECRET");
+  EXPECT_EQ(p.recordings.base_url, "https://app.example.com/r");
+  ASSERT_EQ(p.redaction.patterns.size(), 1u);
+  EXPECT_EQ(p.redaction.patterns[0].name, "mrn");
+  EXPECT_EQ(p.redaction.patterns[0].regex, "MRN-[0-9]{6}");
+
+  auto typo = error_of("profiles:\n  p:\n    recordings: {signing_secert: env:X}\n");
+  EXPECT_TRUE(contains(typo, "did you mean 'signing_secret'?")) << typo;
+  auto pat = error_of("profiles:\n  p:\n    redaction:\n      patterns: [{name: x}]\n");
+  EXPECT_TRUE(contains(pat, "need a name and a regex")) << pat;
+  auto key = error_of("profiles:\n  p:\n    redaction:\n      patterns: [{name: x, re: y}]\n");
+  EXPECT_TRUE(contains(key, "unknown key 're'")) << key;
+
+  // A literal signing secret is a validate warning, like any other literal secret.
+  auto lit = parse_config_text("profiles:\n  p:\n    recordings: {signing_secret: hunter2hunter2}\n",
+                               "crmctl.yaml");
+  ASSERT_TRUE(lit) << lit.error().message;
+  bool warned = false;
+  for (const auto& f : validate_config(*lit, [](const std::string&) {
+         return std::optional<std::string>{};
+       }))
+    warned = warned || contains(f.message, "recordings.signing_secret holds a literal secret");
+  EXPECT_TRUE(warned);
 }

@@ -68,10 +68,15 @@ TEST(Layering, HttplibOnlyInTheDaemonServerAndTheSimulator) {
   expect_only_in("httplib.h", {"lib/webhook/server.cpp", "tests/sim/"});
 }
 
+TEST(Layering, CairoOnlyInTheStatementRenderer) {
+  expect_only_in("cairo", {"lib/billing/statement.cpp"});
+}
+
 TEST(Layering, CoreKnowsNoOtherLayer) {
   for (const auto& inc : includes_under({"lib/core"}))
     for (const char* layer :
-         {"db/", "http/", "tenant/", "migrate/", "providers/", "ops/", "audit/", "cmd/"})
+         {"db/", "http/", "tenant/", "migrate/", "providers/", "ops/", "audit/", "billing/", "webhook/",
+          "cmd/"})
       EXPECT_FALSE(starts_with(inc.header, layer)) << inc.file << " includes " << inc.header;
 }
 

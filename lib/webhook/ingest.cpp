@@ -1,0 +1,285 @@
+#include "webhook/ingest.hpp"
+
+#include "core/crypto.hpp"
+#include "core/e164.hpp"
+#include "webhook/verify.hpp"
+
+namespace crm::webhook {
+
+namespace {
+
+db::Value opt(const std::optional<std::string>& s) { return s ? db::Value(*s) : std::nullopt; }
+
+// A field takes the event's value when the event is at the stored stage or later, and only
+// fills a gap otherwise: every order of events converges to the same row.
+std::string pick(const char* col) {
+  return std::string("CASE WHEN EXCLUDED.lifecycle_stage >= c.lifecycle_stage THEN coalesce(EXCLUDED.") +
+         col + ", c." + col + ") ELSE coalesce(c." + col + ", EXCLUDED." + col + ") END";
+}
+
+std::string upsert_call_sql() {
+  std::string set;
+  for (const char* col : {"direction", "call_type", "from_number", "to_number", "caller_name",
+                          "status", "started_at", "ended_at", "duration_seconds", "provider_cost",
+                          "transcript", "summary", "recording_url", "sentiment", "sentiment_score",
+                          "ended_reason", "transfer_to"})
+    set += std::string(col) + " = " + pick(col) + ", ";
+  return "INSERT INTO calls AS c (org_id, provider, external_call_id, agent_id, direction, "
+         "call_type, from_number, to_number, caller_name, status, started_at, ended_at, "
+         "duration_seconds, is_billable, provider_cost, transcript, summary, recording_url, "
+         "sentiment, sentiment_score, ended_reason, transfer_to, metadata, lifecycle_stage) "
+         "VALUES ($1, $2, $3, nullif($4, '')::uuid, $5, $6, $7, $8, $9, $10, $11::timestamptz, "
+         "$12::timestamptz, $13::integer, $6 = 'phone', $14::numeric, $15, $16, $17, $18, "
+         "$19::numeric, $20, $21, $22::jsonb, $23::smallint) "
+         "ON CONFLICT (org_id, provider, external_call_id) DO UPDATE SET " +
+         set +
+         "is_billable = (" + pick("call_type") + ") = 'phone', "
+         "agent_id = coalesce(c.agent_id, EXCLUDED.agent_id), "
+         "metadata = CASE WHEN EXCLUDED.lifecycle_stage >= c.lifecycle_stage THEN c.metadata || "
+         "EXCLUDED.metadata ELSE EXCLUDED.metadata || c.metadata END, "
+         "lifecycle_stage = greatest(c.lifecycle_stage, EXCLUDED.lifecycle_stage), "
+         "updated_at = now() RETURNING id::text AS id";
+}
+
+// The customer's number of a call: the caller of an inbound call, the callee of an outbound one.
+std::optional<std::string> customer_of(const CallEvent& e) {
+  auto n = e.direction == std::optional<std::string>("outbound") ? e.to_number : e.from_number;
+  if (n && is_e164(*n)) return n;
+  return std::nullopt;
+}
+
+Status apply_call(db::TenantTx& tx, const Route& r, const CallEvent& e) {
+  nlohmann::json meta = {{"source", "webhook"}, {"event", e.event_type}};
+  if (!e.turns.empty()) meta["turns"] = e.turns;
+  if (!e.phone_number_id.empty()) meta["phone_number_id"] = e.phone_number_id;
+  // A zero stage (e.g. a "ringing" status) still records the call, below any real stage.
+  std::string agent = r.agent_id;
+  if (agent.empty() && !e.agent_external_id.empty()) {
+    CRM_TRY_ASSIGN(auto a, tx.exec("SELECT id::text AS id FROM agents WHERE provider = $1 AND "
+                                   "external_id = $2",
+                                   {e.provider, e.agent_external_id}));
+    if (!a.empty()) agent = a.get(0, "id");
+  }
+  CRM_TRY_ASSIGN(auto up,
+                 tx.exec(upsert_call_sql(),
+                         {tx.org_id(), e.provider, e.external_call_id, agent, opt(e.direction),
+                          e.call_type, opt(e.from_number), opt(e.to_number), opt(e.caller_name),
+                          opt(e.status), opt(e.started_at), opt(e.ended_at),
+                          e.duration_seconds ? db::Value(std::to_string(*e.duration_seconds))
+                                             : std::nullopt,
+                          opt(e.cost), opt(e.transcript), opt(e.summary), opt(e.recording_url),
+                          opt(e.sentiment), opt(e.sentiment_score), opt(e.ended_reason),
+                          opt(e.transfer_to), meta.dump(),
+                          std::to_string(static_cast<int>(e.stage))}));
+  const std::string call_id = up.get(0, "id");
+  if (auto phone = customer_of(e)) {
+    CRM_TRY_ASSIGN(
+        auto ct,
+        tx.exec("INSERT INTO contacts (org_id, phone, name, last_contacted_at) VALUES ($1, $2, $3, "
+                "coalesce($4::timestamptz, now())) ON CONFLICT (org_id, phone) DO UPDATE SET "
+                "last_contacted_at = greatest(contacts.last_contacted_at, "
+                "EXCLUDED.last_contacted_at), name = coalesce(contacts.name, EXCLUDED.name) "
+                "RETURNING id::text AS id",
+                {tx.org_id(), *phone, opt(e.caller_name), opt(e.started_at)}));
+    CRM_TRY(tx.exec("UPDATE calls SET contact_id = $1 WHERE id = $2 AND contact_id IS NULL",
+                    {ct.get(0, "id"), call_id}));
+  }
+  if (!agent.empty())
+    CRM_TRY(tx.exec("UPDATE agents SET status = 'active', validated_at = now() WHERE id = $1 AND "
+                    "status = 'pending_validation'",
+                    {agent}));
+  return {};
+}
+
+Status apply_message(db::TenantTx& tx, const MessageEvent& m) {
+  CRM_TRY(tx.exec("INSERT INTO messages (org_id, provider, external_id, channel, direction, "
+                  "recipient, sender, body, status) VALUES ($1, $2, $3, 'sms', $4, $5, $6, "
+                  "nullif($7, ''), nullif($8, '')) ON CONFLICT (org_id, provider, external_id) DO "
+                  "UPDATE SET status = coalesce(EXCLUDED.status, messages.status), body = "
+                  "coalesce(messages.body, EXCLUDED.body)",
+                  {tx.org_id(), m.provider, m.external_id, m.direction, m.to, m.from, m.body,
+                   m.status}));
+  const std::string& customer = m.direction == "inbound" ? m.from : m.to;
+  if (is_e164(customer))
+    CRM_TRY(tx.exec("INSERT INTO contacts (org_id, phone, last_contacted_at) VALUES ($1, $2, "
+                    "now()) ON CONFLICT (org_id, phone) DO UPDATE SET last_contacted_at = now()",
+                    {tx.org_id(), customer}));
+  return {};
+}
+
+Result<std::optional<Route>> route_of_org(db::Tx& tx, const std::string& org_id,
+                                          const std::string& agent_id) {
+  CRM_TRY_ASSIGN(auto r, tx.exec("SELECT status FROM organizations WHERE id = $1::uuid", {org_id}));
+  if (r.empty()) return std::optional<Route>();
+  return std::optional<Route>(Route{org_id, agent_id, r.get(0, "status")});
+}
+
+// Applies a resolved, routable event inside `tx` (admin) through the tenant's own scope.
+Result<IngestResult> apply(db::Tx& tx, const tenant::Tenancy& tenancy, const Route& route,
+                           const Delivery& d, long long inbox_id) {
+  IngestResult res;
+  res.org_id = route.org_id;
+  res.inbox_id = inbox_id;
+  if (route.status == "suspended") {
+    CRM_TRY(tx.exec("UPDATE webhook_events SET state = 'held', org_id = $2::uuid, attempts = "
+                    "attempts + 1 WHERE id = $1",
+                    {std::to_string(inbox_id), route.org_id}));
+    res.outcome = Outcome::held;
+    res.reason = "tenant suspended: kept in the inbox (held) for `webhooks replay`";
+    return res;
+  }
+  CRM_TRY_ASSIGN(auto ref, tenant::resolve(tx, route.org_id));
+  CRM_TRY_ASSIGN(auto scoped, db::scoped(tx, tenant::scope_of(ref, tenancy)));
+  if (d.event.call) {
+    CRM_TRY(apply_call(*scoped, route, *d.event.call));
+  } else if (d.event.message) {
+    CRM_TRY(apply_message(*scoped, *d.event.message));
+  }
+  scoped.reset();
+  CRM_TRY(tx.exec("UPDATE webhook_events SET state = 'processed', org_id = $2::uuid, processed_at "
+                  "= now(), attempts = attempts + 1, error = NULL WHERE id = $1",
+                  {std::to_string(inbox_id), route.org_id}));
+  res.outcome = Outcome::stored;
+  return res;
+}
+
+std::string event_key_of(const Delivery& d) {
+  if (d.event.call) return d.event.call->event_key;
+  if (d.event.message) return d.event.message->event_key;
+  return "";
+}
+
+std::string event_type_of(const Delivery& d) {
+  if (d.event.call) return d.event.call->event_type;
+  if (d.event.message) return "sms:" + d.event.message->status;
+  return "";
+}
+
+} // namespace
+
+const char* outcome_name(Outcome o) {
+  switch (o) {
+  case Outcome::stored: return "stored";
+  case Outcome::duplicate: return "duplicate";
+  case Outcome::held: return "held";
+  case Outcome::unrouted: return "unrouted";
+  case Outcome::ignored: return "ignored";
+  }
+  return "unknown";
+}
+
+Result<std::optional<Route>> resolve(db::Tx& tx, const Delivery& d) {
+  if (!d.agent_uuid.empty()) {
+    CRM_TRY_ASSIGN(auto r, tx.exec("SELECT org_id::text AS org_id FROM agent_routes WHERE "
+                                   "agent_id = $1::uuid",
+                                   {d.agent_uuid}));
+    if (r.empty()) return std::optional<Route>();
+    return route_of_org(tx, r.get(0, "org_id"), d.agent_uuid);
+  }
+  std::optional<std::string> number;
+  if (d.event.call) {
+    const auto& e = *d.event.call;
+    if (!e.agent_external_id.empty()) {
+      CRM_TRY_ASSIGN(auto r, tx.exec("SELECT org_id::text AS org_id, agent_id::text AS agent_id "
+                                     "FROM agent_routes WHERE provider = $1 AND external_id = $2",
+                                     {e.provider, e.agent_external_id}));
+      if (!r.empty()) return route_of_org(tx, r.get(0, "org_id"), r.get(0, "agent_id"));
+    }
+    number = e.direction == std::optional<std::string>("outbound") ? e.from_number : e.to_number;
+  } else if (d.event.message) {
+    const auto& m = *d.event.message;
+    number = m.direction == "inbound" ? m.to : m.from;
+  }
+  if (!number || !is_e164(*number)) return std::optional<Route>();
+  CRM_TRY_ASSIGN(auto r, tx.exec("SELECT org_id::text AS org_id FROM number_routes WHERE e164 = $1",
+                                 {*number}));
+  if (r.empty()) return std::optional<Route>();
+  return route_of_org(tx, r.get(0, "org_id"), "");
+}
+
+Result<IngestResult> ingest(db::Connection& c, const tenant::Tenancy& tenancy, const Delivery& d) {
+  IngestResult res;
+  if (d.event.ignored || (!d.event.call && !d.event.message)) {
+    res.outcome = Outcome::ignored;
+    res.reason = d.event.ignored ? d.event.ignored->reason : "nothing to store";
+    return res;
+  }
+  CRM_TRY_ASSIGN(auto tx, c.admin());
+  CRM_TRY_ASSIGN(auto route, resolve(*tx, d));
+  CRM_TRY_ASSIGN(
+      auto ins,
+      tx->exec("INSERT INTO webhook_events (provider, event_key, org_id, headers, body, state, "
+               "route, event_type) VALUES ($1, $2, nullif($3, '')::uuid, $4::jsonb, decode($5, "
+               "'hex'), $6, $7, $8) ON CONFLICT (provider, event_key) DO NOTHING RETURNING id",
+               {d.provider, event_key_of(d), route ? route->org_id : "", d.headers.dump(),
+                crypto::hex(d.body), route ? "received" : "unrouted", d.route, event_type_of(d)}));
+  if (ins.empty()) {
+    // Stored before (also by another daemon, concurrently: the unique constraint decided).
+    CRM_TRY(tx->commit());
+    res.outcome = Outcome::duplicate;
+    res.reason = "event already received";
+    return res;
+  }
+  const long long id = std::stoll(ins.get(0, "id"));
+  if (!route || route->status == "deleted") {
+    CRM_TRY(tx->commit());
+    res.outcome = Outcome::unrouted;
+    res.http_status = 404;
+    res.inbox_id = id;
+    res.reason = "no tenant has this agent or number: kept in the inbox for `webhooks replay`";
+    return res;
+  }
+  CRM_TRY_ASSIGN(res, apply(*tx, tenancy, *route, d, id));
+  CRM_TRY(tx->commit());
+  return res;
+}
+
+Result<Normalized> normalize_stored(const std::string& provider, const std::string& route,
+                                    const std::string& body) {
+  if (provider == "vapi") return normalize_vapi(body);
+  if (provider == "elevenlabs") return normalize_elevenlabs(body);
+  if (provider == "retell") return normalize_retell(body);
+  if (provider == "twilio") {
+    CRM_TRY_ASSIGN(auto form, decode_form(body));
+    return normalize_twilio(route == "twilio/sms" ? "sms" : "voice-status", form);
+  }
+  return make_error(ErrorKind::usage, "unknown provider '" + provider + "' in the inbox");
+}
+
+Result<std::optional<IngestResult>> replay(db::Connection& c, const tenant::Tenancy& tenancy,
+                                           long long inbox_id) {
+  CRM_TRY_ASSIGN(auto tx, c.admin());
+  CRM_TRY_ASSIGN(auto row, tx->exec("SELECT provider, route, convert_from(body, 'UTF8') AS body "
+                                    "FROM webhook_events WHERE id = $1 AND state IN ('unrouted', "
+                                    "'held', 'failed', 'received') FOR UPDATE SKIP LOCKED",
+                                    {std::to_string(inbox_id)}));
+  if (row.empty()) return std::optional<IngestResult>();
+  Delivery d;
+  d.provider = row.get(0, "provider");
+  d.route = row.get(0, "route");
+  d.body = row.get(0, "body");
+  if (d.route.rfind("agent/", 0) == 0) d.agent_uuid = d.route.substr(6);
+  auto normalized = normalize_stored(d.provider, d.route, d.body);
+  if (!normalized) {
+    CRM_TRY(tx->exec("UPDATE webhook_events SET state = 'failed', error = $2, attempts = attempts "
+                     "+ 1 WHERE id = $1",
+                     {std::to_string(inbox_id), normalized.error().message}));
+    CRM_TRY(tx->commit());
+    return std::optional<IngestResult>(
+        IngestResult{Outcome::ignored, 422, "", normalized.error().message, inbox_id});
+  }
+  d.event = std::move(*normalized);
+  CRM_TRY_ASSIGN(auto route, resolve(*tx, d));
+  if (!route || route->status == "deleted") {
+    CRM_TRY(tx->exec("UPDATE webhook_events SET attempts = attempts + 1 WHERE id = $1",
+                     {std::to_string(inbox_id)}));
+    CRM_TRY(tx->commit());
+    return std::optional<IngestResult>(
+        IngestResult{Outcome::unrouted, 404, "", "still no tenant for it", inbox_id});
+  }
+  CRM_TRY_ASSIGN(auto res, apply(*tx, tenancy, *route, d, inbox_id));
+  CRM_TRY(tx->commit());
+  return std::optional<IngestResult>(res);
+}
+
+} // namespace crm::webhook

@@ -1,0 +1,68 @@
+// Durable, idempotent ingestion of verified webhook events (shared/docs/webhooks.md promises 5-7,
+// 11 and the suspended-tenant rule): one transaction writes the inbox row — deduplicated by the
+// (provider, event_key) unique constraint — and applies the event in the tenant's own scope; the
+// caller answers only after it returns (committed). No cache, no in-process state: several daemons
+// on one database coordinate through the constraints alone.
+#pragma once
+#include "db/db.hpp"
+#include "tenant/tenant.hpp"
+#include "webhook/normalize.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <optional>
+#include <string>
+
+namespace crm::webhook {
+
+/// The tenant an event belongs to.
+struct Route {
+  std::string org_id;
+  std::string agent_id; // the agents row (UUID), "" when the route was a number
+  std::string status;   // the tenant's status: active | suspended | deleted
+};
+
+/// One verified delivery.
+struct Delivery {
+  std::string provider;    // vapi | elevenlabs | retell | twilio
+  std::string route;       // "vapi", "twilio/sms", "agent/<uuid>", ...
+  std::string agent_uuid;  // the per-agent URL's agent (its token already checked), else ""
+  nlohmann::json headers = nlohmann::json::object(); // kept with the row (no secrets)
+  std::string body;        // raw bytes as received
+  Normalized event;
+};
+
+enum class Outcome {
+  stored,    // applied to the tenant (inbox row processed)
+  duplicate, // the same event was stored before (nothing written)
+  held,      // the tenant is suspended: kept in the inbox, applied by `webhooks replay` later
+  unrouted,  // no tenant for it: kept for replay once the number/agent is registered (404)
+  ignored,   // verified but nothing to store (a transcript fragment, a tool call)
+};
+const char* outcome_name(Outcome o);
+
+struct IngestResult {
+  Outcome outcome = Outcome::stored;
+  int http_status = 200;
+  std::string org_id, reason;
+  long long inbox_id = 0;
+};
+
+/// Resolves a call event's tenant: the provider agent (agent_routes), else the called number
+/// (number_routes: `to` for inbound calls, `from` for outbound).
+Result<std::optional<Route>> resolve(db::Tx& tx, const Delivery& d);
+
+/// Stores and applies one delivery in one transaction on `c` and commits.
+Result<IngestResult> ingest(db::Connection& c, const tenant::Tenancy& tenancy, const Delivery& d);
+
+/// Applies an inbox row again (unrouted, held or failed), re-normalising its stored body; the
+/// row is locked with SKIP LOCKED so concurrent replays never apply it twice. nullopt when the row
+/// is taken or already processed.
+Result<std::optional<IngestResult>> replay(db::Connection& c, const tenant::Tenancy& tenancy,
+                                           long long inbox_id);
+
+/// Normalises a stored body again (replays): by provider and route.
+Result<Normalized> normalize_stored(const std::string& provider, const std::string& route,
+                                    const std::string& body);
+
+} // namespace crm::webhook

@@ -1,0 +1,219 @@
+// Webhook ingestion against a real PostgreSQL (real roles and RLS): the inbox's unique constraint
+// dedupes (also concurrent deliveries), every order of started/ended/analyzed converges to one row,
+// suspended tenants' events are held and replayed after resume, unknown agents are kept and
+// replayed once registered, exact costs are stored as sent.
+#include "cmd/cmd_harness.hpp"
+#include "webhook/ingest.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <thread>
+
+using namespace crm;
+using namespace crm::webhook;
+using nlohmann::json;
+
+namespace {
+
+class WebhookIngest : public test::DbTest {
+protected:
+  std::unique_ptr<db::Connection> connect() {
+    auto c = db::Connection::open(s_db->url(), "webhook-test");
+    EXPECT_TRUE(c);
+    return c ? std::move(*c) : nullptr;
+  }
+  std::string tenant_with_agent(const std::string& base, const std::string& provider,
+                                const std::string& external) {
+    auto slug = make_tenant(base);
+    auto r = run({"agent", "create", "--tenant", slug, "--provider", provider, "--external-id",
+                  external});
+    EXPECT_EQ(r.code, 0) << r;
+    return slug;
+  }
+  static Delivery retell(const std::string& event, const json& call) {
+    Delivery d;
+    d.provider = "retell";
+    d.route = "retell";
+    d.body = json{{"event", event}, {"call", call}}.dump();
+    auto n = normalize_retell(d.body);
+    EXPECT_TRUE(n) << (n ? "" : n.error().message);
+    if (n) d.event = *n;
+    return d;
+  }
+  IngestResult ingest_ok(const Delivery& d) {
+    auto c = connect();
+    auto r = ingest(*c, {}, d);
+    EXPECT_TRUE(r) << (r ? "" : r.error().message);
+    return r ? *r : IngestResult{};
+  }
+  std::string call_row(const std::string& slug, const std::string& external) {
+    return scalar("SELECT row(provider, direction, call_type, from_number, to_number, status, "
+                  "started_at, ended_at, duration_seconds, is_billable, provider_cost::text, "
+                  "transcript, summary, recording_url, sentiment, ended_reason, lifecycle_stage, "
+                  "metadata->'turns')::text FROM calls WHERE org_id = $1 AND external_call_id = $2",
+                  {tenant_id(slug), external});
+  }
+};
+
+json started(const std::string& id, const std::string& agent) {
+  return {{"call_id", id}, {"agent_id", agent}, {"call_type", "phone_call"},
+          {"direction", "inbound"}, {"from_number", "+15551110001"}, {"to_number", "+15552220002"},
+          {"start_timestamp", 1763799000000LL}};
+}
+json ended(const std::string& id, const std::string& agent) {
+  json j = started(id, agent);
+  j["end_timestamp"] = 1763799061000LL;
+  j["duration_ms"] = 61000;
+  j["disconnection_reason"] = "user_hangup";
+  j["transcript"] = "Agent: Hi\nUser: Hello";
+  j["call_cost"] = {{"combined_cost", 12.5}};
+  return j;
+}
+json analyzed(const std::string& id, const std::string& agent) {
+  json j = ended(id, agent);
+  j["call_analysis"] = {{"call_summary", "Booked"}, {"user_sentiment", "Positive"}};
+  return j;
+}
+
+} // namespace
+
+TEST_F(WebhookIngest, StoresOnceAndValidatesThePendingAgent) {
+  auto slug = tenant_with_agent("Hook Co", "retell", "ag_hook_1");
+  EXPECT_EQ(scalar("SELECT status FROM agents WHERE org_id = $1", {tenant_id(slug)}),
+            "pending_validation");
+  auto d = retell("call_ended", ended("call_h1", "ag_hook_1"));
+  auto r = ingest_ok(d);
+  EXPECT_EQ(r.outcome, Outcome::stored);
+  EXPECT_EQ(r.http_status, 200);
+  EXPECT_EQ(scalar("SELECT provider_cost::text FROM calls WHERE org_id = $1", {tenant_id(slug)}),
+            "0.125"); // 12.5 cents, exactly
+  EXPECT_EQ(scalar("SELECT status FROM agents WHERE org_id = $1", {tenant_id(slug)}), "active");
+  EXPECT_EQ(scalar("SELECT last_contacted_at IS NOT NULL FROM contacts WHERE org_id = $1 AND phone "
+                   "= '+15551110001'",
+                   {tenant_id(slug)}),
+            "t");
+  // The same event again, days later or from another daemon: 200, nothing written.
+  auto again = ingest_ok(d);
+  EXPECT_EQ(again.outcome, Outcome::duplicate);
+  EXPECT_EQ(count("SELECT count(*) FROM webhook_events WHERE provider = 'retell' AND event_key = "
+                  "'call_h1:call_ended'"),
+            1);
+}
+
+TEST_F(WebhookIngest, ConcurrentDuplicatesMakeOneRow) {
+  auto slug = tenant_with_agent("Race Co", "retell", "ag_race_1");
+  auto d = retell("call_analyzed", analyzed("call_race", "ag_race_1"));
+  std::vector<std::thread> threads;
+  std::atomic<int> stored{0}, duplicates{0}, errors{0};
+  for (int i = 0; i < 8; ++i)
+    threads.emplace_back([&] {
+      auto c = db::Connection::open(s_db->url(), "race");
+      if (!c) {
+        ++errors;
+        return;
+      }
+      auto r = ingest(**c, {}, d);
+      if (!r) ++errors;
+      else if (r->outcome == Outcome::stored) ++stored;
+      else if (r->outcome == Outcome::duplicate) ++duplicates;
+    });
+  for (auto& t : threads)
+    t.join();
+  EXPECT_EQ(errors.load(), 0);
+  EXPECT_EQ(stored.load(), 1);
+  EXPECT_EQ(duplicates.load(), 7);
+  EXPECT_EQ(count("SELECT count(*) FROM calls WHERE org_id = $1", {tenant_id(slug)}), 1);
+}
+
+TEST_F(WebhookIngest, EveryOrderOfTheLifecycleConvergesToOneRow) {
+  auto slug = tenant_with_agent("Order Co", "retell", "ag_order_1");
+  std::vector<std::string> events = {"call_started", "call_ended", "call_analyzed"};
+  std::sort(events.begin(), events.end());
+  std::string reference;
+  int n = 0;
+  do {
+    const std::string id = "call_order_" + std::to_string(++n);
+    for (const auto& e : events) {
+      json call = e == "call_started" ? started(id, "ag_order_1")
+                  : e == "call_ended" ? ended(id, "ag_order_1")
+                                      : analyzed(id, "ag_order_1");
+      EXPECT_EQ(ingest_ok(retell(e, call)).outcome, Outcome::stored) << e;
+    }
+    std::string row = call_row(slug, id);
+    ASSERT_FALSE(row.empty());
+    if (reference.empty()) reference = row;
+    EXPECT_EQ(row, reference) << "order " << n;
+  } while (std::next_permutation(events.begin(), events.end()));
+  EXPECT_EQ(n, 6);
+  EXPECT_NE(reference.find("Booked"), std::string::npos) << reference;
+  EXPECT_NE(reference.find(",3,"), std::string::npos) << reference; // analyzed
+}
+
+TEST_F(WebhookIngest, SuspendedTenantsAreHeldAndReplayedAfterResume) {
+  auto slug = tenant_with_agent("Held Co", "retell", "ag_held_1");
+  ASSERT_EQ(run({"tenant", "suspend", slug, "--yes"}).code, 0);
+  auto r = ingest_ok(retell("call_ended", ended("call_held", "ag_held_1")));
+  EXPECT_EQ(r.outcome, Outcome::held);
+  EXPECT_EQ(r.http_status, 200);
+  EXPECT_EQ(count("SELECT count(*) FROM calls WHERE org_id = $1", {tenant_id(slug)}), 0);
+  ASSERT_EQ(run({"tenant", "resume", slug}).code, 0);
+  auto c = connect();
+  auto rep = replay(*c, {}, r.inbox_id);
+  ASSERT_TRUE(rep && *rep);
+  EXPECT_EQ((*rep)->outcome, Outcome::stored);
+  EXPECT_EQ(count("SELECT count(*) FROM calls WHERE org_id = $1", {tenant_id(slug)}), 1);
+  auto twice = replay(*c, {}, r.inbox_id); // processed now: nothing to do
+  ASSERT_TRUE(twice);
+  EXPECT_FALSE(*twice);
+}
+
+TEST_F(WebhookIngest, UnknownAgentsAreKeptAndReplayedOnceRegistered) {
+  auto d = retell("call_ended", ended("call_orphan", "ag_not_yet"));
+  auto r = ingest_ok(d);
+  EXPECT_EQ(r.outcome, Outcome::unrouted);
+  EXPECT_EQ(r.http_status, 404);
+  EXPECT_EQ(scalar("SELECT state FROM webhook_events WHERE id = $1", {std::to_string(r.inbox_id)}),
+            "unrouted");
+  auto slug = tenant_with_agent("Late Agent Co", "retell", "ag_not_yet");
+  auto c = connect();
+  auto rep = replay(*c, {}, r.inbox_id);
+  ASSERT_TRUE(rep && *rep);
+  EXPECT_EQ((*rep)->outcome, Outcome::stored);
+  EXPECT_EQ(count("SELECT count(*) FROM calls WHERE org_id = $1 AND external_call_id = "
+                  "'call_orphan'",
+                  {tenant_id(slug)}),
+            1);
+}
+
+TEST_F(WebhookIngest, CliListsAndReplaysTheInbox) {
+  auto r = ingest_ok(retell("call_ended", ended("call_cli", "ag_cli_later")));
+  ASSERT_EQ(r.outcome, Outcome::unrouted);
+  const std::string id = std::to_string(r.inbox_id);
+  auto l = run({"webhooks", "list", "--status", "unresolved", "--limit", "1000"});
+  ASSERT_EQ(l.code, 0) << l;
+  bool listed = false;
+  for (const auto& row : l.json())
+    listed = listed || (row["id"] == r.inbox_id && row["state"] == "unrouted" &&
+                        row["event_key"] == "call_cli:call_ended");
+  EXPECT_TRUE(listed) << l.out;
+  auto none = run({"webhooks", "replay", "--id", id});
+  ASSERT_EQ(none.code, 0) << none;
+  EXPECT_EQ(none.json()[0]["outcome"], "unrouted"); // still no tenant
+  auto slug = tenant_with_agent("Cli Replay Co", "retell", "ag_cli_later");
+  auto dry = run({"--dry-run", "webhooks", "replay", "--id", id});
+  ASSERT_EQ(dry.code, 0) << dry;
+  EXPECT_EQ(count("SELECT count(*) FROM calls WHERE org_id = $1", {tenant_id(slug)}), 0);
+  auto done = run({"webhooks", "replay", "--id", id});
+  ASSERT_EQ(done.code, 0) << done;
+  EXPECT_EQ(done.json()[0]["outcome"], "stored");
+  EXPECT_EQ(count("SELECT count(*) FROM calls WHERE org_id = $1", {tenant_id(slug)}), 1);
+  EXPECT_EQ(run({"webhooks", "replay", "--id", id}).code, 3); // processed: nothing to replay
+  EXPECT_EQ(run({"webhooks", "replay"}).code, 2);
+  EXPECT_EQ(run({"webhooks", "replay", "--since", "yesterday"}).code, 2);
+  auto t = run({"webhooks", "list", "--tenant", slug});
+  ASSERT_EQ(t.code, 0) << t;
+  ASSERT_EQ(t.json().size(), 1u);
+  EXPECT_EQ(t.json()[0]["state"], "processed");
+}
+
