@@ -70,6 +70,23 @@ Result<void> run_config_view(const ConfigViewOptions&, Deps& d) {
                         {"app_role", p.app_role},
                         {"guc", p.guc},
                         {"providers", providers}};
+  if (!p.tools.backend_url.empty() || !p.tools.definitions_dir.empty() || !p.tools.values.empty()) {
+    nlohmann::json values = nlohmann::json::object();
+    for (const auto& [k, v] : p.tools.values)
+      values[k] = shown(k, v);
+    out["tools"] = {{"backend_url", p.tools.backend_url},
+                    {"definitions_dir", p.tools.definitions_dir},
+                    {"values", values}};
+  }
+  if (!p.recordings.signing_secret.empty() || !p.recordings.base_url.empty())
+    out["recordings"] = {{"signing_secret", shown("signing_secret", p.recordings.signing_secret)},
+                         {"base_url", p.recordings.base_url}};
+  if (!p.redaction.patterns.empty()) {
+    nlohmann::json pats = nlohmann::json::array();
+    for (const auto& x : p.redaction.patterns)
+      pats.push_back({{"name", x.name}, {"regex", x.regex}});
+    out["redaction"] = {{"patterns", pats}};
+  }
   d.print(out);
   return {};
 }

@@ -72,7 +72,9 @@ TEST(Cli, ConfigViewMasksSecrets) {
   std::ofstream(p)
       << "default_profile: p\nprofiles:\n  p:\n    database_url: postgresql://u:pw1234567@h/db\n"
          "    master_key: c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0MTI=\n"
-         "    providers:\n      twilio: {base_url: http://sim, auth_token: tok_abcdefghijkl9876}\n";
+         "    providers:\n      twilio: {base_url: http://sim, auth_token: tok_abcdefghijkl9876}\n"
+         "    tools: {backend_url: https://api.example.com}\n"
+         "    recordings: {signing_secret: literal_signing_secret_42, base_url: https://r.example}\n";
   auto r = run({"--config", p.string(), "config", "view", "-o", "json"});
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(r.out.find("pw1234567"), std::string::npos);
@@ -81,6 +83,9 @@ TEST(Cli, ConfigViewMasksSecrets) {
   auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["providers"]["twilio"]["auth_token"], "tok_\u20269876");
   EXPECT_EQ(j["database_url_source"], "profile p");
+  EXPECT_EQ(j["tools"]["backend_url"], "https://api.example.com");
+  EXPECT_EQ(j["recordings"]["base_url"], "https://r.example");
+  EXPECT_EQ(r.out.find("literal_signing_secret_42"), std::string::npos) << r.out;
   auto v = run({"--config", p.string(), "config", "validate", "-o", "json"});
   EXPECT_EQ(v.code, 0);
   EXPECT_NE(v.out.find("literal secret"), std::string::npos);
