@@ -206,6 +206,7 @@ Result<IngestResult> ingest(db::Connection& c, const tenant::Tenancy& tenancy, c
   }
   CRM_TRY_ASSIGN(auto tx, c.admin());
   CRM_TRY_ASSIGN(auto route, resolve(*tx, d));
+  if (route && route->status == "deleted") route.reset(); // a deleted tenant routes nothing
   CRM_TRY_ASSIGN(
       auto ins,
       tx->exec("INSERT INTO webhook_events (provider, event_key, org_id, headers, body, state, "
@@ -221,7 +222,7 @@ Result<IngestResult> ingest(db::Connection& c, const tenant::Tenancy& tenancy, c
     return res;
   }
   const long long id = std::stoll(ins.get(0, "id"));
-  if (!route || route->status == "deleted") {
+  if (!route) {
     CRM_TRY(tx->commit());
     res.outcome = Outcome::unrouted;
     res.http_status = 404;

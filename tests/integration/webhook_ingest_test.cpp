@@ -217,3 +217,15 @@ TEST_F(WebhookIngest, CliListsAndReplaysTheInbox) {
   EXPECT_EQ(t.json()[0]["state"], "processed");
 }
 
+TEST_F(WebhookIngest, DeletedTenantsRouteNothing) {
+  auto slug = tenant_with_agent("Gone Co", "retell", "ag_gone_1");
+  ASSERT_EQ(run({"tenant", "delete", slug, "--yes"}).code, 0);
+  auto r = ingest_ok(retell("call_ended", ended("call_gone", "ag_gone_1")));
+  EXPECT_EQ(r.outcome, Outcome::unrouted);
+  EXPECT_EQ(r.http_status, 404);
+  EXPECT_EQ(scalar("SELECT state || ':' || (org_id IS NULL) FROM webhook_events WHERE id = $1",
+                   {std::to_string(r.inbox_id)}),
+            "unrouted:true");
+  EXPECT_EQ(count("SELECT count(*) FROM calls WHERE org_id = $1", {tenant_id(slug)}), 0);
+}
+
