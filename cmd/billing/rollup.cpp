@@ -45,6 +45,7 @@ nlohmann::json summary_row(const billing::RollupResult& r) {
   return {{"tenant", r.slug},
           {"status", r.status},
           {"read", r.was_closed ? "stored" : (r.read == billing::ReadKind::full ? "full" : "incremental")},
+          {"changed", !r.was_closed && !r.unchanged},
           {"calls", r.usage.calls},
           {"billable_calls", r.usage.billable_calls},
           {"billed_minutes", r.rated.units.to_string(2)},
@@ -123,7 +124,7 @@ Result<void> rollup_all(const BillingRollupOptions& o, const billing::RollupOpti
   nlohmann::json rows = nlohmann::json::array();
   for (const auto& r : results)
     rows.push_back(summary_row(r));
-  d.print(rows, {{"tenant", "status", "read", "calls", "billable_calls", "billed_minutes",
+  d.print(rows, {{"tenant", "status", "read", "changed", "calls", "billable_calls", "billed_minutes",
                   "paid_minutes", "charge", "adjustments", "total", "currency", "margin"}});
   return db::fan_out_result(rep, "tenant");
 }

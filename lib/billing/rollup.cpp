@@ -34,6 +34,18 @@ Result<Terms> terms_of(const db::Rows& r, std::size_t i) {
   return t;
 }
 
+// The terms a stored rollup was rated with (columns prefixed r_ in rollup_bulk's query).
+Result<Terms> stored_terms(const db::Rows& r, std::size_t i) {
+  Terms t;
+  CRM_TRY_ASSIGN(t.cogs_per_minute, dec(r, i, "r_cogs_per_minute"));
+  CRM_TRY_ASSIGN(t.rate_per_minute, dec(r, i, "r_rate_per_minute"));
+  t.free_minutes = ll(r, i, "r_free_minutes");
+  CRM_TRY_ASSIGN(t.rounding, tenant::parse_rounding(r.get(i, "r_rounding")));
+  t.timezone = r.get(i, "r_timezone");
+  t.currency = r.get(i, "r_currency");
+  return t;
+}
+
 constexpr const char* k_terms_cols =
     "cogs_per_minute::text AS cogs_per_minute, rate_per_minute::text AS rate_per_minute, "
     "free_minutes, rounding, timezone, currency";
@@ -507,7 +519,10 @@ Result<BulkRollup> rollup_bulk(db::AdminTx& tx, const std::vector<tenant::Tenant
       tx.exec("SELECT o.id::text AS org_id, o.cogs_per_minute::text AS cogs_per_minute, "
               "o.rate_per_minute::text AS rate_per_minute, o.free_minutes, o.rounding, "
               "o.timezone, o.currency, r.closed_at IS NOT NULL AS closed, "
-              "coalesce(r.usage_state, '{}') AS usage_state FROM public.organizations o LEFT JOIN "
+              "coalesce(r.usage_state, '{}') AS usage_state, r.cogs_per_minute::text AS "
+              "r_cogs_per_minute, r.rate_per_minute::text AS r_rate_per_minute, r.free_minutes AS "
+              "r_free_minutes, r.rounding AS r_rounding, r.timezone AS r_timezone, r.currency AS "
+              "r_currency FROM public.organizations o LEFT JOIN "
               "public.usage_rollups r ON r.org_id = o.id AND r.period = $2 AND r.version = 1 "
               "WHERE o.id IN (SELECT jsonb_array_elements_text($1::jsonb)::uuid)",
               {ids.dump(), o.period.text()}));
@@ -559,7 +574,20 @@ Result<BulkRollup> rollup_bulk(db::AdminTx& tx, const std::vector<tenant::Tenant
   for (auto& b : reads)
     if (edited.count(b.org_id)) b.prev.reset();
   CRM_TRY_ASSIGN(auto usage, read_usage_bulk(tx, o.period, reads, settle));
+  // A draft whose usage and terms are what it already says is left as it is: a no-op rerun
+  // writes nothing (its kept state stays valid; the next read starts from its older boundary).
+  auto unchanged = [&](const std::string& id, const Usage& now, const Terms& t) {
+    const std::size_t i = row_of.at(id);
+    if (known.get(i, "r_rounding").empty()) return false; // never rolled up
+    auto st = nlohmann::json::parse(known.get(i, "usage_state"), nullptr, false);
+    if (!st.is_object() || !st.contains("total")) return false;
+    auto before = usage_from_json(st["total"]);
+    if (!before || !(*before == now)) return false;
+    auto stored = stored_terms(known, i);
+    return stored && *stored == t;
+  };
   std::vector<UsageRead> read_list;
+  std::vector<RollupResult> to_write;
   for (const auto& b : reads) {
     RollupResult r;
     r.org_id = b.org_id;
@@ -572,10 +600,14 @@ Result<BulkRollup> rollup_bulk(db::AdminTx& tx, const std::vector<tenant::Tenant
     r.usage = u.total;
     r.rated = rate(r.usage, r.terms);
     finish_totals(r);
+    r.unchanged = unchanged(b.org_id, r.usage, r.terms);
+    if (!r.unchanged) {
+      to_write.push_back(r);
+      read_list.push_back(u);
+    }
     out.done.push_back(std::move(r));
-    read_list.push_back(u);
   }
-  CRM_TRY(write_rollups(tx, out.done, read_list, o));
+  CRM_TRY(write_rollups(tx, to_write, read_list, o));
   return out;
 }
 
@@ -598,6 +630,7 @@ nlohmann::json to_json(const RollupResult& r) {
       {"closed_at", r.closed_at.empty() ? nlohmann::json() : nlohmann::json(r.closed_at)},
       {"already_closed", r.was_closed},
       {"read", r.read == ReadKind::full ? "full" : "incremental"},
+      {"unchanged", r.unchanged},
       {"rounding", tenant::rounding_name(r.terms.rounding)},
       {"timezone", r.terms.timezone},
       {"currency", r.terms.currency},

@@ -45,6 +45,7 @@ struct RollupResult {
   std::string status;       // draft | closed
   bool was_closed = false;  // closed before this run: returned as stored, nothing recomputed
   bool closed_now = false;  // this run closed it
+  bool unchanged = false;   // bulk path: the stored draft already said this; nothing was written
   ReadKind read = ReadKind::full;
   Terms terms;
   Usage usage;

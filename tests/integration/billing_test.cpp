@@ -430,9 +430,34 @@ TEST_F(BillingTest, AllTenantsCoversSchemaTenantsLateUsageAndIncrementalReads) {
   EXPECT_EQ(count("SELECT count(*) FROM billing_adjustments WHERE org_id = $1",
                   {tenant_id(latet)}),
             1);
+  EXPECT_EQ(rows[rowt]["changed"], true);
   auto full = all({"--full"});
   EXPECT_EQ(full[rowt]["read"], "full");
   EXPECT_EQ(full[rowt]["total"], "27.84");
+  // Nothing changed since: the drafts are left as they are (no writes, no audit rows).
+  EXPECT_EQ(full[rowt]["changed"], false);
+  const long audits = count("SELECT count(*) FROM audit_events WHERE org_id = $1 AND action = "
+                            "'billing.rollup'",
+                            {tenant_id(rowt)});
+  const std::string computed = scalar("SELECT computed_at::text FROM usage_rollups WHERE org_id = "
+                                      "$1 AND period = '2026-11'",
+                                      {tenant_id(rowt)});
+  auto again = all();
+  EXPECT_EQ(again[rowt]["changed"], false);
+  EXPECT_EQ(again[rowt]["total"], "27.84");
+  EXPECT_EQ(count("SELECT count(*) FROM audit_events WHERE org_id = $1 AND action = "
+                  "'billing.rollup'",
+                  {tenant_id(rowt)}),
+            audits);
+  EXPECT_EQ(scalar("SELECT computed_at::text FROM usage_rollups WHERE org_id = $1 AND period = "
+                   "'2026-11'",
+                   {tenant_id(rowt)}),
+            computed);
+  // A change of terms is a change: the draft is re-rated and written.
+  ASSERT_EQ(run({"tenant", "update", rowt, "--rate-per-minute", "0.20"}).code, 0);
+  auto rerated = all();
+  EXPECT_EQ(rerated[rowt]["changed"], true);
+  EXPECT_EQ(rerated[rowt]["total"], "38.40"); // 192 x 0.20
 }
 
 TEST_F(BillingTest, PdfStatementCarriesNameLinesAndTotal) {
