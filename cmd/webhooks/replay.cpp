@@ -1,6 +1,6 @@
-#include "billing/calls.hpp"
 #include "cmd/support.hpp"
 #include "cmd/webhooks/commands.hpp"
+#include "core/rfc3339.hpp"
 #include "db/audit.hpp"
 #include "webhook/ingest.hpp"
 
@@ -24,7 +24,7 @@ void register_webhooks_replay(CLI::App& noun, Context& ctx) {
 Result<void> run_webhooks_replay(const WebhooksReplayOptions& o, Deps& d) {
   if ((o.id > 0) == !o.since.empty())
     return make_error(ErrorKind::usage, "pass either --id ID or --since TIME");
-  if (!o.since.empty() && !billing::parse_timestamp(o.since))
+  if (!o.since.empty() && !parse_rfc3339(o.since))
     return make_error(ErrorKind::usage, "--since: not an RFC 3339 time (2026-11-21T00:00:00Z)");
   CRM_TRY_ASSIGN(auto* c, d.db());
   std::vector<long long> ids;

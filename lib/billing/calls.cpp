@@ -76,7 +76,7 @@ void validate(const RawRow& raw, std::size_t line, ParsedCalls& out) {
   }
   c.caller_name = trim(text("caller_name", 200, LineBreaks::refused));
   c.started_at = trim(get("started_at"));
-  auto start = parse_timestamp(c.started_at);
+  auto start = parse_rfc3339(c.started_at);
   if (c.started_at.empty())
     problems.push_back("started_at: required (RFC 3339, e.g. 2026-11-03T09:15:00Z)");
   else if (!start)
@@ -85,7 +85,7 @@ void validate(const RawRow& raw, std::size_t line, ParsedCalls& out) {
   c.ended_at = trim(get("ended_at"));
   std::optional<long long> end;
   if (!c.ended_at.empty()) {
-    end = parse_timestamp(c.ended_at);
+    end = parse_rfc3339(c.ended_at);
     if (!end)
       problems.push_back("ended_at: '" + escape_for_terminal(excerpt(c.ended_at)) +
                          "' is not an RFC 3339 time with offset");
@@ -142,8 +142,6 @@ std::optional<std::string> field_text(const nlohmann::json& v) {
 }
 
 } // namespace
-
-std::optional<long long> parse_timestamp(std::string_view s) { return parse_rfc3339(s); }
 
 Result<CallFormat> call_format_of(const std::string& path, const std::string& flag) {
   if (flag == "jsonl") return CallFormat::jsonl;
@@ -298,7 +296,7 @@ Result<ImportResult> import_calls(db::TenantTx& tx, const tenant::TenantRef& t,
 
 Result<nlohmann::json> list_calls(db::TenantTx& tx, const CallFilter& f) {
   for (const auto* ts : {&f.since, &f.until})
-    if (!ts->empty() && !parse_timestamp(*ts))
+    if (!ts->empty() && !parse_rfc3339(*ts))
       return make_error(ErrorKind::usage, "'" + escape_for_terminal(excerpt(*ts)) +
                                               "' is not an RFC 3339 time (2026-11-03T09:15:00Z)");
   CRM_TRY_ASSIGN(

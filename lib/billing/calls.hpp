@@ -68,8 +68,4 @@ struct CallFilter {
 /// The tenant's calls, newest first, as JSON rows for the renderer (no transcript text).
 Result<nlohmann::json> list_calls(db::TenantTx& tx, const CallFilter& f);
 
-/// Checks an RFC 3339 timestamp with an offset ("2026-11-03T09:15:00Z", "...-08:00", fractions
-/// allowed) and returns its Unix time; nullopt when it is not one or not a real date.
-std::optional<long long> parse_timestamp(std::string_view s);
-
 } // namespace crm::billing
