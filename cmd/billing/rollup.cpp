@@ -71,9 +71,7 @@ Result<void> rollup_all(const BillingRollupOptions& o, const billing::RollupOpti
     CRM_TRY_ASSIGN(auto list, tenant::list(*tx, {"", "", ""}));
     std::vector<tenant::TenantRef> tenants;
     for (const auto& s : list)
-      tenants.push_back({s.id, s.slug, s.name, s.status,
-                         s.isolation == "schema" ? db::Isolation::schema : db::Isolation::row,
-                         s.schema});
+      tenants.push_back(tenant::ref_of(s));
     CRM_TRY_ASSIGN(auto bulk, billing::rollup_bulk(*tx, tenants, ro));
     if (!d.global().dry_run) CRM_TRY(tx->commit());
     results = std::move(bulk.done);

@@ -9,17 +9,6 @@ namespace crm::billing {
 
 namespace {
 
-tenant::TenantRef ref_of(const tenant::TenantSummary& s) {
-  tenant::TenantRef t;
-  t.id = s.id;
-  t.slug = s.slug;
-  t.name = s.name;
-  t.status = s.status;
-  t.isolation = s.isolation == "schema" ? db::Isolation::schema : db::Isolation::row;
-  t.schema = s.schema;
-  return t;
-}
-
 void add(Totals& t, const RollupResult& r) {
   t.calls += r.usage.calls;
   t.billable_calls += r.usage.billable_calls;
@@ -64,7 +53,7 @@ Result<Report> build_report(db::Connection& c, const tenant::Tenancy& tenancy, c
   std::optional<std::map<std::string, UsageRead>> bulk; // read on first need
   std::map<std::string, Totals> totals;
   for (const auto& s : tenants) {
-    const auto t = ref_of(s);
+    const auto t = tenant::ref_of(s);
     CRM_TRY_ASSIGN(auto scoped, db::scoped(*tx, tenant::scope_of(t, tenancy)));
     TenantLine line;
     CRM_TRY_ASSIGN(auto stored, load_rollup(*scoped, t, p));
@@ -89,8 +78,7 @@ Result<Report> build_report(db::Connection& c, const tenant::Tenancy& tenancy, c
         line.rollup.usage = read.total;
       }
       line.rollup.rated = rate(line.rollup.usage, line.rollup.terms);
-      line.rollup.total = line.rollup.rated.charge;
-      line.rollup.margin = line.rollup.total - round_money(line.rollup.rated.cogs);
+      finish_totals(line.rollup);
     }
     if (t.isolation == db::Isolation::row) {
       line.calls_by_hour = hours[t.id];

@@ -373,16 +373,6 @@ Result<std::optional<CreditDebit>> debit_credit(db::TenantTx& tx, const RollupRe
   return std::optional<CreditDebit>(d);
 }
 
-void finish_totals(RollupResult& r) {
-  r.adjustments_total = Decimal();
-  Decimal adj_cogs;
-  for (const auto& a : r.adjustments) {
-    r.adjustments_total = r.adjustments_total + a.amount;
-    adj_cogs = adj_cogs + a.cogs;
-  }
-  r.total = r.rated.charge + r.adjustments_total;
-  r.margin = r.total - round_money(r.rated.cogs + adj_cogs);
-}
 
 } // namespace
 
@@ -417,11 +407,14 @@ Result<std::optional<RollupResult>> load_rollup(db::TenantTx& tx, const tenant::
     CRM_TRY_ASSIGN(out.usage, usage_from_json(state["total"]));
   }
   out.rated = rate(out.usage, out.terms);
-  CRM_TRY_ASSIGN(auto adj, tx.exec("SELECT for_period, units::text AS units, free_units::text AS "
-                                   "free_units, minutes::text AS paid, amount::text AS amount, "
-                                   "cogs::text AS cogs, call_count, reason FROM "
-                                   "billing_adjustments WHERE applied_to_period = $1 "
-                                   "ORDER BY for_period",
+  // The unit price of an adjustment is its own period's rate.
+  CRM_TRY_ASSIGN(auto adj, tx.exec("SELECT a.for_period, a.units::text AS units, a.free_units::text "
+                                   "AS free_units, a.minutes::text AS paid, a.amount::text AS "
+                                   "amount, a.cogs::text AS cogs, a.call_count, "
+                                   "r.rate_per_minute::text AS unit_price FROM "
+                                   "billing_adjustments a LEFT JOIN usage_rollups r ON r.period = "
+                                   "a.for_period AND r.version = 1 WHERE a.applied_to_period = $1 "
+                                   "ORDER BY a.for_period",
                                    {period.text()}));
   for (std::size_t i = 0; i < adj.size(); ++i) {
     Adjustment a;
@@ -431,17 +424,9 @@ Result<std::optional<RollupResult>> load_rollup(db::TenantTx& tx, const tenant::
     CRM_TRY_ASSIGN(a.paid_units, dec(adj, i, "paid"));
     CRM_TRY_ASSIGN(a.amount, dec(adj, i, "amount"));
     CRM_TRY_ASSIGN(a.cogs, dec(adj, i, "cogs"));
+    CRM_TRY_ASSIGN(a.unit_price, dec(adj, i, "unit_price"));
     a.calls = ll(adj, i, "call_count");
     out.adjustments.push_back(a);
-  }
-  // The unit price of an adjustment is its own period's rate.
-  for (auto& a : out.adjustments) {
-    CRM_TRY_ASSIGN(auto q, tx.exec("SELECT rate_per_minute::text AS r FROM usage_rollups WHERE "
-                                   "period = $1 AND version = 1",
-                                   {a.for_period.text()}));
-    if (!q.empty()) {
-      CRM_TRY_ASSIGN(a.unit_price, dec(q, 0, "r"));
-    }
   }
   finish_totals(out);
   return std::optional<RollupResult>(out);
@@ -609,6 +594,17 @@ Result<BulkRollup> rollup_bulk(db::AdminTx& tx, const std::vector<tenant::Tenant
   }
   CRM_TRY(write_rollups(tx, to_write, read_list, o));
   return out;
+}
+
+void finish_totals(RollupResult& r) {
+  r.adjustments_total = Decimal();
+  Decimal adj_cogs;
+  for (const auto& a : r.adjustments) {
+    r.adjustments_total = r.adjustments_total + a.amount;
+    adj_cogs = adj_cogs + a.cogs;
+  }
+  r.total = r.rated.charge + r.adjustments_total;
+  r.margin = r.total - round_money(r.rated.cogs + adj_cogs);
 }
 
 nlohmann::json to_json(const RollupResult& r) {

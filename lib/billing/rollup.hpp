@@ -82,6 +82,10 @@ Result<std::optional<RollupResult>> load_rollup(db::TenantTx& tx, const tenant::
 /// The tenant's current terms (organizations row, read through the tenant's own scope).
 Result<Terms> current_terms(db::TenantTx& tx);
 
+/// Adds up the adjustments and sets total (charge + adjustments) and margin (total minus the
+/// rounded COGS of the usage and the adjustments).
+void finish_totals(RollupResult& r);
+
 /// JSON of a rollup (stable keys; money as fixed-point strings).
 nlohmann::json to_json(const RollupResult& r);
 

@@ -34,6 +34,11 @@ Result<std::vector<TenantSummary>> list(db::Tx& tx, const ListFilter& f) {
   return out;
 }
 
+TenantRef ref_of(const TenantSummary& s) {
+  return {s.id, s.slug, s.name, s.status,
+          s.isolation == "schema" ? db::Isolation::schema : db::Isolation::row, s.schema};
+}
+
 Result<TenantDetails> show(db::TenantTx& tx, const TenantRef& t) {
   // The organization row is visible to the application role through the own_org policy; the
   // counts are what the tenant's own scope can see.

@@ -23,6 +23,8 @@ struct TenantSummary {
   std::string id, slug, name, status, isolation, schema, timezone, currency, created_at;
 };
 Result<std::vector<TenantSummary>> list(db::Tx& tx, const ListFilter& f);
+/// The TenantRef of a listed tenant (for fan-outs over `list`).
+TenantRef ref_of(const TenantSummary& s);
 
 /// `tenant show`: the organization plus counts, read through the tenant's own scope (RLS).
 struct TenantCounts {
