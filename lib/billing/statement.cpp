@@ -254,10 +254,17 @@ Result<std::string> statement_pdf(const Statement& s) {
     peak = std::max(peak, m);
   const std::size_t n = std::max<std::size_t>(s.minutes_per_day.size(), 1);
   const double bw = cw / static_cast<double>(n);
-  // Bar heights are drawing coordinates, not money: the ratio is taken in whole hundredths.
-  const double top = std::stod(peak.to_string(2));
+  // Bar heights are drawing coordinates (minutes, not money), from whole hundredths.
+  auto hundredths = [](const Decimal& d) {
+    std::string t = d.to_string(2);
+    t.erase(t.size() - 3, 1); // "12.34" -> "1234"
+    return std::stoll(t);
+  };
+  const long long top = hundredths(peak);
   for (std::size_t i = 0; i < s.minutes_per_day.size(); ++i) {
-    const double v = top > 0 ? std::stod(s.minutes_per_day[i].to_string(2)) / top : 0.0;
+    const double v = top > 0 ? static_cast<double>(hundredths(s.minutes_per_day[i])) /
+                                   static_cast<double>(top)
+                             : 0.0;
     cairo_set_source_rgb(cr, brand.r, brand.g, brand.b);
     cairo_rectangle(cr, cx + static_cast<double>(i) * bw + 1, cy + ch - v * ch, bw - 2, v * ch);
     cairo_fill(cr);
