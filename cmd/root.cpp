@@ -21,6 +21,7 @@
 #include "cmd/transcripts/commands.hpp"
 #include "cmd/user/commands.hpp"
 #include "cmd/version/commands.hpp"
+#include "cmd/serve/commands.hpp"
 #include "cmd/webhooks/commands.hpp"
 
 namespace crm::cmd {
@@ -70,6 +71,7 @@ void build_root(CLI::App& root, Context& ctx, GlobalOptions& g) {
   register_calls(root, ctx);
   register_billing(root, ctx);
   register_webhooks(root, ctx);
+  register_serve(root, ctx);
   register_tools(root, ctx);
   register_transcripts(root, ctx);
   register_recordings(root, ctx);

@@ -149,6 +149,12 @@ std::string event_key_of(const Delivery& d) {
   return "";
 }
 
+std::string insert_inbox_sql() {
+  return "INSERT INTO webhook_events (provider, event_key, org_id, headers, body, state, route, "
+         "event_type) VALUES ($1, $2, nullif($3, '')::uuid, $4::jsonb, decode($5, 'hex'), $6, $7, "
+         "$8) ON CONFLICT (provider, event_key) DO NOTHING RETURNING id";
+}
+
 std::string event_type_of(const Delivery& d) {
   if (d.event.call) return d.event.call->event_type;
   if (d.event.message) return "sms:" + d.event.message->status;
@@ -164,6 +170,7 @@ const char* outcome_name(Outcome o) {
   case Outcome::held: return "held";
   case Outcome::unrouted: return "unrouted";
   case Outcome::ignored: return "ignored";
+  case Outcome::failed: return "failed";
   }
   return "unknown";
 }
@@ -197,42 +204,129 @@ Result<std::optional<Route>> resolve(db::Tx& tx, const Delivery& d) {
   return route_of_org(tx, r.get(0, "org_id"), "");
 }
 
-Result<IngestResult> ingest(db::Connection& c, const tenant::Tenancy& tenancy, const Delivery& d) {
+namespace {
+
+// Stores one delivery inside `tx` (admin, no commit): the inbox row, then the event applied.
+Result<IngestResult> store(db::Tx& tx, const tenant::Tenancy& tenancy, const Delivery& d) {
   IngestResult res;
-  if (d.event.ignored || (!d.event.call && !d.event.message)) {
-    res.outcome = Outcome::ignored;
-    res.reason = d.event.ignored ? d.event.ignored->reason : "nothing to store";
-    return res;
-  }
-  CRM_TRY_ASSIGN(auto tx, c.admin());
-  CRM_TRY_ASSIGN(auto route, resolve(*tx, d));
+  CRM_TRY_ASSIGN(auto route, resolve(tx, d));
   if (route && route->status == "deleted") route.reset(); // a deleted tenant routes nothing
-  CRM_TRY_ASSIGN(
-      auto ins,
-      tx->exec("INSERT INTO webhook_events (provider, event_key, org_id, headers, body, state, "
-               "route, event_type) VALUES ($1, $2, nullif($3, '')::uuid, $4::jsonb, decode($5, "
-               "'hex'), $6, $7, $8) ON CONFLICT (provider, event_key) DO NOTHING RETURNING id",
-               {d.provider, event_key_of(d), route ? route->org_id : "", d.headers.dump(),
-                crypto::hex(d.body), route ? "received" : "unrouted", d.route, event_type_of(d)}));
+  CRM_TRY_ASSIGN(auto ins, tx.exec(insert_inbox_sql(),
+                                   {d.provider, event_key_of(d), route ? route->org_id : "",
+                                    d.headers.dump(), crypto::hex(d.body),
+                                    route ? "received" : "unrouted", d.route, event_type_of(d)}));
   if (ins.empty()) {
     // Stored before (also by another daemon, concurrently: the unique constraint decided).
-    CRM_TRY(tx->commit());
     res.outcome = Outcome::duplicate;
     res.reason = "event already received";
+    if (route) res.org_id = route->org_id;
     return res;
   }
   const long long id = std::stoll(ins.get(0, "id"));
   if (!route) {
-    CRM_TRY(tx->commit());
     res.outcome = Outcome::unrouted;
     res.http_status = 404;
     res.inbox_id = id;
     res.reason = "no tenant has this agent or number: kept in the inbox for `webhooks replay`";
     return res;
   }
-  CRM_TRY_ASSIGN(res, apply(*tx, tenancy, *route, d, id));
+  return apply(tx, tenancy, *route, d, id);
+}
+
+bool nothing_to_store(const Delivery& d) {
+  return d.event.ignored || (!d.event.call && !d.event.message);
+}
+
+IngestResult ignored_result(const Delivery& d) {
+  IngestResult res;
+  res.outcome = Outcome::ignored;
+  res.reason = d.event.ignored ? d.event.ignored->reason : "nothing to store";
+  return res;
+}
+
+// Errors worth trying the same event again for inside the batch: a deadlock or serialization
+// failure against a concurrent writer (another batch, another daemon).
+bool retryable(const Error& e) {
+  return e.sqlstate == "40P01" || e.sqlstate == "40001";
+}
+
+} // namespace
+
+Result<std::optional<AgentAuth>> agent_auth(db::Connection& c, const tenant::Tenancy& tenancy,
+                                            const std::string& agent_uuid) {
+  CRM_TRY_ASSIGN(auto tx, c.admin({db::TxIsolation::read_committed, db::TxAccess::read_only}));
+  CRM_TRY_ASSIGN(auto r, tx->exec("SELECT org_id::text AS org_id FROM agent_routes WHERE agent_id "
+                                  "= $1::uuid LIMIT 1",
+                                  {agent_uuid}));
+  if (r.empty()) return std::optional<AgentAuth>();
+  CRM_TRY_ASSIGN(auto ref, tenant::resolve(*tx, r.get(0, "org_id")));
+  CRM_TRY_ASSIGN(auto scoped, db::scoped(*tx, tenant::scope_of(ref, tenancy)));
+  CRM_TRY_ASSIGN(auto a, scoped->exec("SELECT provider, coalesce(webhook_token_hash, '') AS hash "
+                                      "FROM agents WHERE id = $1::uuid",
+                                      {agent_uuid}));
+  if (a.empty()) return std::optional<AgentAuth>();
+  return std::optional<AgentAuth>(AgentAuth{ref.id, a.get(0, "provider"), a.get(0, "hash")});
+}
+
+Result<IngestResult> ingest(db::Connection& c, const tenant::Tenancy& tenancy, const Delivery& d) {
+  if (nothing_to_store(d)) return ignored_result(d);
+  CRM_TRY_ASSIGN(auto tx, c.admin());
+  CRM_TRY_ASSIGN(auto res, store(*tx, tenancy, d));
   CRM_TRY(tx->commit());
   return res;
+}
+
+Result<std::vector<IngestResult>> ingest_batch(db::Connection& c, const tenant::Tenancy& tenancy,
+                                               const std::vector<const Delivery*>& batch) {
+  std::vector<IngestResult> out(batch.size());
+  CRM_TRY_ASSIGN(auto tx, c.admin());
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    const Delivery& d = *batch[i];
+    if (nothing_to_store(d)) {
+      out[i] = ignored_result(d);
+      continue;
+    }
+    // Each event in its own savepoint: one that fails leaves the others of the batch intact.
+    Error last;
+    bool done = false;
+    for (int attempt = 0; attempt < 3 && !done; ++attempt) {
+      CRM_TRY(tx->exec("SAVEPOINT crm_event"));
+      auto r = store(*tx, tenancy, d);
+      if (r) {
+        CRM_TRY(tx->exec("RELEASE SAVEPOINT crm_event"));
+        out[i] = std::move(*r);
+        done = true;
+        break;
+      }
+      last = std::move(r).error();
+      if (last.kind == ErrorKind::db_unavailable) return last; // the whole batch is lost
+      CRM_TRY(tx->exec("ROLLBACK TO SAVEPOINT crm_event"));
+      CRM_TRY(tx->exec("RELEASE SAVEPOINT crm_event"));
+      if (!retryable(last)) break;
+    }
+    if (done) continue;
+    // Kept as failed (the provider may never send it again: ElevenLabs does not retry);
+    // `webhooks replay` applies it once the cause is fixed.
+    CRM_TRY_ASSIGN(auto ins,
+                   tx->exec(insert_inbox_sql(), {d.provider, event_key_of(d), "",
+                                                 d.headers.dump(), crypto::hex(d.body), "failed",
+                                                 d.route, event_type_of(d)}));
+    IngestResult res;
+    if (ins.empty()) {
+      res.outcome = Outcome::duplicate;
+      res.reason = "event already received";
+    } else {
+      res.inbox_id = std::stoll(ins.get(0, "id"));
+      CRM_TRY(tx->exec("UPDATE webhook_events SET error = $2, attempts = 1 WHERE id = $1",
+                       {std::to_string(res.inbox_id), last.message}));
+      res.outcome = Outcome::failed;
+      res.http_status = 202;
+      res.reason = "kept in the inbox as failed: " + last.message;
+    }
+    out[i] = std::move(res);
+  }
+  CRM_TRY(tx->commit());
+  return out;
 }
 
 Result<Normalized> normalize_stored(const std::string& provider, const std::string& route,

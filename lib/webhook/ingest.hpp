@@ -12,6 +12,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace crm::webhook {
 
@@ -38,6 +39,7 @@ enum class Outcome {
   held,      // the tenant is suspended: kept in the inbox, applied by `webhooks replay` later
   unrouted,  // no tenant for it: kept for replay once the number/agent is registered (404)
   ignored,   // verified but nothing to store (a transcript fragment, a tool call)
+  failed,    // could not be applied: kept in the inbox as failed for `webhooks replay` (202)
 };
 const char* outcome_name(Outcome o);
 
@@ -52,8 +54,25 @@ struct IngestResult {
 /// (number_routes: `to` for inbound calls, `from` for outbound).
 Result<std::optional<Route>> resolve(db::Tx& tx, const Delivery& d);
 
+/// What the per-agent URL needs to check a request: the agent's provider and the SHA-256 (hex) of
+/// its webhook token ("" when it has none).
+struct AgentAuth {
+  std::string org_id, provider, token_hash;
+};
+/// The agent behind `/webhooks/agent/<uuid>`, read in its tenant's scope; nullopt when no tenant
+/// has it.
+Result<std::optional<AgentAuth>> agent_auth(db::Connection& c, const tenant::Tenancy& tenancy,
+                                            const std::string& agent_uuid);
+
 /// Stores and applies one delivery in one transaction on `c` and commits.
 Result<IngestResult> ingest(db::Connection& c, const tenant::Tenancy& tenancy, const Delivery& d);
+
+/// Group commit: stores and applies several deliveries in ONE transaction on `c` (each in its own
+/// savepoint, retried on a deadlock with a concurrent writer; one that cannot be applied is kept
+/// in the inbox as `failed`) and commits once. The results, in order, hold only after the
+/// commit: an error (database unavailable, commit failed) means none of them is acknowledged.
+Result<std::vector<IngestResult>> ingest_batch(db::Connection& c, const tenant::Tenancy& tenancy,
+                                               const std::vector<const Delivery*>& batch);
 
 /// Applies an inbox row again (unrouted, held or failed), re-normalising its stored body; the
 /// row is locked with SKIP LOCKED so concurrent replays never apply it twice. nullopt when the row

@@ -70,10 +70,70 @@ std::optional<Decimal> decimal(const json* v) {
   return *d;
 }
 
+std::optional<std::string> shift_point(bool negative, const std::string& whole,
+                                       const std::string& frac, long exponent);
+
+// A number as plain decimal text, exactly as sent: a JSON number token (the exact parser keeps
+// it as text) or a numeric string; an exponent is expanded ("1.5e-3" -> "0.0015"). nullopt when it
+// is no number or would expand beyond 100 digits. Provider costs go to an unconstrained numeric:
+// no scale limit, no rounding.
 std::optional<std::string> decimal_text(const json* v) {
-  auto d = decimal(v);
-  if (!d) return std::nullopt;
-  return d->to_string();
+  std::string s;
+  if (v && v->is_string()) s = v->get<std::string>();
+  else if (v && v->is_number_integer()) s = std::to_string(v->get<long long>());
+  else if (v && v->is_number_unsigned()) s = std::to_string(v->get<unsigned long long>());
+  if (s.empty() || s.size() > 100) return std::nullopt;
+  std::size_t i = 0;
+  const bool negative = s[0] == '-';
+  if (negative) ++i;
+  auto digits_from = [&](std::size_t& at) {
+    std::size_t start = at;
+    while (at < s.size() && std::isdigit(static_cast<unsigned char>(s[at])))
+      ++at;
+    return s.substr(start, at - start);
+  };
+  std::string whole = digits_from(i), frac;
+  if (whole.empty()) return std::nullopt;
+  if (i < s.size() && s[i] == '.') {
+    ++i;
+    frac = digits_from(i);
+    if (frac.empty()) return std::nullopt;
+  }
+  long exponent = 0;
+  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
+    ++i;
+    bool neg_exp = false;
+    if (i < s.size() && (s[i] == '+' || s[i] == '-')) neg_exp = s[i++] == '-';
+    std::string e = digits_from(i);
+    if (e.empty() || e.size() > 3) return std::nullopt;
+    exponent = std::stol(e) * (neg_exp ? -1 : 1);
+  }
+  if (i != s.size()) return std::nullopt;
+  return shift_point(negative, whole, frac, exponent);
+}
+
+// Digits with the decimal point moved `exponent` places to the right (left when negative), as
+// plain text without superfluous leading zeros; nullopt beyond 100 digits.
+std::optional<std::string> shift_point(bool negative, const std::string& whole,
+                                       const std::string& frac, long exponent) {
+  const std::string digits = whole + frac;
+  const long point = static_cast<long>(whole.size()) + exponent;
+  if (point > 100 || point < -100) return std::nullopt;
+  std::string in, fr;
+  if (point <= 0) {
+    in = "0";
+    fr = std::string(static_cast<std::size_t>(-point), '0') + digits;
+  } else if (point >= static_cast<long>(digits.size())) {
+    in = digits + std::string(static_cast<std::size_t>(point) - digits.size(), '0');
+  } else {
+    in = digits.substr(0, static_cast<std::size_t>(point));
+    fr = digits.substr(static_cast<std::size_t>(point));
+  }
+  while (in.size() > 1 && in[0] == '0')
+    in.erase(0, 1);
+  std::string out = (negative ? "-" : "") + in + (fr.empty() ? "" : "." + fr);
+  if (out.size() > 102) return std::nullopt;
+  return out;
 }
 
 // Whole seconds from a decimal number of seconds (rounded half up) within 0..7 days.
@@ -304,8 +364,13 @@ Result<Normalized> normalize_retell(std::string_view body) {
   c.ended_reason = text(at(*call, {"disconnection_reason"}));
   c.status = text(at(*call, {"call_status"}));
   // Retell reports cents: the cost is stored in the currency's units, exactly (cents x 0.01).
-  if (auto cents = decimal(at(*call, {"call_cost", "combined_cost"})))
-    c.cost = (*cents * *Decimal::parse("0.01")).to_string();
+  if (auto cents = decimal_text(at(*call, {"call_cost", "combined_cost"}))) {
+    const bool neg = (*cents)[0] == '-';
+    const std::string abs = cents->substr(neg ? 1 : 0);
+    const auto dot = abs.find('.');
+    c.cost = shift_point(neg, abs.substr(0, dot),
+                         dot == std::string::npos ? "" : abs.substr(dot + 1), -2);
+  }
   c.summary = text(at(*call, {"call_analysis", "call_summary"}));
   c.sentiment = text(at(*call, {"call_analysis", "user_sentiment"}));
   if (const json* tr = at(*call, {"transcript_object"}); tr && tr->is_array()) {

@@ -3,10 +3,11 @@
 #   pg.sh start DIR   initdb (as an unprivileged user when run as root), start on a free port,
 #                     create database "crm"; prints nothing else on success; DIR/url holds the URL
 #   pg.sh stop DIR    fast shutdown
+#   pg.sh restart DIR fast restart on the same port (fault tests: connections are cut)
 #   pg.sh url DIR     the superuser URL of the "crm" database
 set -euo pipefail
-cmd=${1:?usage: pg.sh start|stop|url DIR}
-dir=${2:?usage: pg.sh start|stop|url DIR}
+cmd=${1:?usage: pg.sh start|stop|restart|url DIR}
+dir=${2:?usage: pg.sh start|stop|restart|url DIR}
 mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)
 
@@ -74,6 +75,10 @@ stop)
   data=$(cat "$dir/datadir")
   as_owner "$BIN/pg_ctl" -D "$data" -m fast -w stop >/dev/null 2>&1 || true
   rm -f "$dir/url"
+  ;;
+restart)
+  data=$(cat "$dir/datadir")
+  as_owner "$BIN/pg_ctl" -D "$data" -m fast -w -t 60 restart -l "$(cat "$dir/logfile")" >/dev/null
   ;;
 url)
   cat "$dir/url"

@@ -185,5 +185,7 @@ bool seed_elevenlabs_agent(State& st, const std::string& api_key, const std::str
 void add_vapi_routes(httplib::Server& srv, State& st);
 void add_retell_routes(httplib::Server& srv, State& st);
 void add_google_routes(httplib::Server& srv, State& st);
+/// POST /__sim/webhooks/send: signed provider webhooks to a receiver (webhooks.cpp).
+void add_webhook_sender(httplib::Server& srv, State& st);
 
 } // namespace sim

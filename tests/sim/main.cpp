@@ -81,6 +81,7 @@
 //   POST   /__sim/elevenlabs/agents {"api_key","agent_id"?,"name"} -> 201 (200 when renamed)
 //   POST   /__sim/elevenlabs/phone-numbers {"api_key","phone_number","label","agent_id"?} -> 201
 //   DELETE /__sim/elevenlabs/phone-numbers/{id} -> 204
+//   POST   /__sim/webhooks/send {...} -> signed provider webhooks to a receiver (webhooks.cpp)
 #include "common.hpp"
 
 #include <csignal>
@@ -228,6 +229,7 @@ int main(int argc, char** argv) {
   add_vapi_routes(srv, st);
   add_retell_routes(srv, st);
   add_google_routes(srv, st);
+  add_webhook_sender(srv, st);
   srv.set_error_handler(
       httplib::Server::HandlerWithResponse([&st](const Request& req, Response& res) {
         return unrouted(st, req, res) ? httplib::Server::HandlerResponse::Handled

@@ -113,3 +113,29 @@ TEST(WebhookNormalize, TwilioSmsAndVoiceStatus) {
   EXPECT_FALSE(normalize_twilio("sms", {{"MessageSid", "SM1'; DROP"}}));
   EXPECT_FALSE(normalize_twilio("voice-status", {}));
 }
+
+TEST(WebhookNormalize, CostsKeepEveryDigitSentWhateverTheScale) {
+  // An unconstrained numeric column: no scale limit, no rounding, exponents expanded exactly.
+  auto vapi = [](const std::string& cost) {
+    auto n = normalize_vapi(R"({"message":{"type":"end-of-call-report","cost":)" + cost +
+                            R"(,"call":{"id":"c1"}}})");
+    return n && n->call ? n->call->cost : std::optional<std::string>("(failed)");
+  };
+  EXPECT_EQ(vapi("0.12345678901234567890123"), "0.12345678901234567890123");
+  EXPECT_EQ(vapi("123456789012345678901234.5"), "123456789012345678901234.5");
+  EXPECT_EQ(vapi("1.5e-3"), "0.0015");
+  EXPECT_EQ(vapi("2E2"), "200");
+  EXPECT_EQ(vapi("\"0.0700\""), "0.0700");
+  EXPECT_EQ(vapi("-0.5"), "-0.5");
+  EXPECT_EQ(vapi("1e200"), std::nullopt); // beyond any sane cost: not stored rather than wrong
+  EXPECT_EQ(vapi("\"12abc\""), std::nullopt);
+  auto retell = [](const std::string& cents) {
+    auto n = normalize_retell(R"({"event":"call_ended","call":{"call_id":"r1","call_cost":{"combined_cost":)" +
+                              cents + "}}}");
+    return n && n->call ? n->call->cost : std::optional<std::string>("(failed)");
+  };
+  EXPECT_EQ(retell("7"), "0.07");
+  EXPECT_EQ(retell("1250"), "12.50");
+  EXPECT_EQ(retell("0.123456789012345678901"), "0.00123456789012345678901");
+  EXPECT_EQ(retell("1.5e1"), "0.15");
+}
