@@ -4,7 +4,7 @@ BUILD_TYPE ?= RelWithDebInfo
 CRMCTL     := $(BUILD)/cmd/crmctl
 DEMO_PG    := $(BUILD)/pg-demo
 
-.PHONY: all deps configure build test demo demo-down docs bench clean
+.PHONY: all deps configure build test demo demo-down docs bench fuzz clean
 
 all: build
 
@@ -35,6 +35,18 @@ docs: build
 
 bench: build
 	bench/run.sh $(BUILD)
+
+# libFuzzer (clang, ASan + UBSan) over the webhook header parsers, the form decoder and event
+# normalisation, for FUZZ_SECONDS; seeds in tests/fuzz/corpus (new finds go to $(BUILD)-fuzz/corpus).
+FUZZ_SECONDS ?= 60
+fuzz:
+	@tests/harness/deps.sh --fuzz
+	cmake -S . -B $(BUILD)-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCRM_WERROR=OFF \
+	  -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DCRM_FUZZ=ON
+	cmake --build $(BUILD)-fuzz --target crm_webhook_fuzz
+	mkdir -p $(BUILD)-fuzz/corpus
+	$(BUILD)-fuzz/tests/fuzz/crm_webhook_fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
+	  -timeout=10 -print_final_stats=1 $(BUILD)-fuzz/corpus tests/fuzz/corpus
 
 clean:
 	-tests/harness/pg.sh stop $(DEMO_PG)

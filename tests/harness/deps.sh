@@ -7,6 +7,8 @@ pkgs=(g++ cmake ninja-build ccache pkg-config git
       libgtest-dev libgmock-dev libcurl4-openssl-dev libcpp-httplib-dev
       libspdlog-dev libfmt-dev libcrypt-dev libre2-dev postgresql-15 postgresql-client-15 util-linux
       libcairo2-dev poppler-utils fonts-dejavu-core)
+# `make fuzz` (deps.sh --fuzz): clang and its libFuzzer/sanitizer runtimes.
+[ "${1:-}" = "--fuzz" ] && pkgs+=(clang libclang-rt-14-dev)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
