@@ -1,18 +1,19 @@
 #!/usr/bin/env bash
 # make bench: the benchmarks of docs/benchmarks.md, each side by side with its reference in one run.
-#   bench/run.sh BUILD [startup|migrate|provision|export|audit|numbers]...   (default: all)
+#   bench/run.sh BUILD [startup|migrate|provision|export|audit|numbers|webhooks]...   (default: all)
 # billing rolls up BENCH_CALLS (10 million) calls over 1,000 tenants against one psql GROUP BY.
 # numbers activates 500 numbers for 50 tenants against the simulator at 50 ms per call.
 # tools syncs 5 Vapi tools into 1,000 assistants (100 tenants x 10) at 50 ms per call, then re-syncs.
 # transcripts exports 200,000 calls (BENCH_TRANSCRIPT_CALLS) as redacted JSONL next to psql \copy.
 # audit compares crmctl audit rls with one psql catalog scan over 500 schemas x 20 tables.
+# webhooks: crmctl serve vs an Express + pg receiver vs pgbench, durable commits (bench/webhooks.sh).
 # References are npm packages installed under BUILD/bench-node: twilio-cli (startup) and dbmate
 # (migrations). hyperfine comes from Debian. export compares with the pre-streaming export
 # (bench/export_whole.cpp) and psql \copy, measured by bench/peak_rss.cpp (wall time, peak RSS).
 set -euo pipefail
 BUILD=${1:-build}
 shift || true
-which=${*:-startup migrate provision export audit numbers billing tools transcripts}
+which=${*:-startup migrate provision export audit numbers billing tools transcripts webhooks}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 CRMCTL="$BUILD/cmd/crmctl"
@@ -537,5 +538,9 @@ transcripts)
     "$( [ "$on_rss" -lt $((100 * 1024)) ] && [ "$on_rss" -lt $((small_rss * 3 / 2)) ] && echo met || echo NOT met)"
   rm -rf "$OUT"
   ;;
-*) echo "unknown benchmark $b (startup, migrate, provision, export, audit, numbers, billing, tools)" >&2; exit 2 ;;
+webhooks)
+  echo; echo "== webhooks: signed end-of-call reports into durable PostgreSQL; crmctl serve vs Express + pg vs pgbench"
+  bench/webhooks.sh "$BUILD"
+  ;;
+*) echo "unknown benchmark $b (startup, migrate, provision, export, audit, numbers, billing, tools, transcripts, webhooks)" >&2; exit 2 ;;
 esac; done
