@@ -81,6 +81,7 @@ _crmctl() {
       "webhooks") path="webhooks" ;;
       "webhooks list") path="webhooks list" ;;
       "webhooks replay") path="webhooks replay" ;;
+      "serve") path="serve" ;;
       "tools") path="tools" ;;
       "tools plan") path="tools plan" ;;
       "tools sync") path="tools sync" ;;
@@ -94,7 +95,7 @@ _crmctl() {
     esac
   done
   case "$path" in
-    "") words="version config context doctor completion migrate tenant user apikey creds audit number agent forwarding calls billing webhooks tools transcripts recordings --help --version --config --profile --db --output --tenant --dry-run --yes --verbose --quiet --log-format --no-color --read-only" ;;
+    "") words="version config context doctor completion migrate tenant user apikey creds audit number agent forwarding calls billing webhooks serve tools transcripts recordings --help --version --config --profile --db --output --tenant --dry-run --yes --verbose --quiet --log-format --no-color --read-only" ;;
     "version") words="--help --help --version --config --profile --db --output --tenant --dry-run --yes --verbose --quiet --log-format --no-color --read-only" ;;
     "config") words="view validate profiles --help --help --version --config --profile --db --output --tenant --dry-run --yes --verbose --quiet --log-format --no-color --read-only" ;;
     "config view") words="--help --help --version --config --profile --db --output --tenant --dry-run --yes --verbose --quiet --log-format --no-color --read-only" ;;
@@ -170,6 +171,7 @@ _crmctl() {
     "webhooks") words="list replay --help --help --version --config --profile --db --output --tenant --dry-run --yes --verbose --quiet --log-format --no-color --read-only" ;;
     "webhooks list") words="--help --status --limit --help --version --config --profile --db --output --tenant --dry-run --yes --verbose --quiet --log-format --no-color --read-only" ;;
     "webhooks replay") words="--help --id --since --help --version --config --profile --db --output --tenant --dry-run --yes --verbose --quiet --log-format --no-color --read-only" ;;
+    "serve") words="--help --listen --threads --backlog --max-body --read-timeout --request-timeout --batch-max --batch-wait --committers --help --version --config --profile --db --output --tenant --dry-run --yes --verbose --quiet --log-format --no-color --read-only" ;;
     "tools") words="plan sync verify prune --help --help --version --config --profile --db --output --tenant --dry-run --yes --verbose --quiet --log-format --no-color --read-only" ;;
     "tools plan") words="--help --all-tenants --definitions --jobs --cached --exit-code --help --version --config --profile --db --output --tenant --dry-run --yes --verbose --quiet --log-format --no-color --read-only" ;;
     "tools sync") words="--help --all-tenants --definitions --jobs --cached --lock-timeout --help --version --config --profile --db --output --tenant --dry-run --yes --verbose --quiet --log-format --no-color --read-only" ;;

@@ -299,6 +299,17 @@ complete -c crmctl -n '__fish_seen_subcommand_from replay' -l help
 complete -c crmctl -n '__fish_seen_subcommand_from replay' -l id
 complete -c crmctl -n '__fish_seen_subcommand_from replay' -l since
 complete -c crmctl -n '__fish_seen_subcommand_from webhooks' -l help
+complete -c crmctl -f -n '__fish_use_subcommand' -a serve -d 'Run the webhook daemon: verified, idempotent, durable ingestion of provider events'
+complete -c crmctl -n '__fish_seen_subcommand_from serve' -l help
+complete -c crmctl -n '__fish_seen_subcommand_from serve' -l listen
+complete -c crmctl -n '__fish_seen_subcommand_from serve' -l threads
+complete -c crmctl -n '__fish_seen_subcommand_from serve' -l backlog
+complete -c crmctl -n '__fish_seen_subcommand_from serve' -l max-body
+complete -c crmctl -n '__fish_seen_subcommand_from serve' -l read-timeout
+complete -c crmctl -n '__fish_seen_subcommand_from serve' -l request-timeout
+complete -c crmctl -n '__fish_seen_subcommand_from serve' -l batch-max
+complete -c crmctl -n '__fish_seen_subcommand_from serve' -l batch-wait
+complete -c crmctl -n '__fish_seen_subcommand_from serve' -l committers
 complete -c crmctl -f -n '__fish_use_subcommand' -a tools -d 'Vapi tools as code: register once with the platform key, link into every tenant assistant'
 complete -c crmctl -f -n '__fish_seen_subcommand_from tools; and not __fish_seen_subcommand_from plan sync verify prune' -a plan -d 'Show what `tools sync` (and `tools prune`) would change; writes nothing'
 complete -c crmctl -n '__fish_seen_subcommand_from plan' -l help

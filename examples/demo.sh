@@ -39,6 +39,8 @@ rm -f "$BUILD/sim.port"
 DEMO_TWILIO_SID=AC$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
 DEMO_TWILIO_TOKEN=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
 DEMO_EL_KEY=sk_$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
+export DEMO_VAPI_WEBHOOK_SECRET=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
+export DEMO_RETELL_API_KEY=key_$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
 nohup "$SIM" --port 0 --port-file "$BUILD/sim.port" --accept "twilio:$DEMO_TWILIO_SID:$DEMO_TWILIO_TOKEN" \
   --accept "elevenlabs:$DEMO_EL_KEY" --agent "elevenlabs:$DEMO_EL_KEY:agent_demo_rachel:Rachel" \
   >"$BUILD/sim.log" 2>&1 &
@@ -62,7 +64,7 @@ profiles:
     providers:
       twilio:     {base_url: $SIM_URL}
       elevenlabs: {base_url: $SIM_URL}
-      retell:     {base_url: $SIM_URL}
+      retell:     {base_url: $SIM_URL, api_key: env:DEMO_RETELL_API_KEY}
       google:     {base_url: $SIM_URL}
 YAML
 umask 022
@@ -81,6 +83,7 @@ show "$CRMCTL" -o table migrate status
 . examples/demo-billing.sh
 . examples/demo-tools.sh
 . examples/demo-transcripts.sh
+. examples/demo-webhooks.sh
 
 step "Health"
 show "$CRMCTL" -o table doctor

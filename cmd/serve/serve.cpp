@@ -147,6 +147,7 @@ void register_serve(CLI::App& root, Context& ctx) {
        "stop accepting, answer what was accepted, exit 0. Several copies may share one "
        "database: the inbox's unique constraint and SKIP LOCKED are the only coordination.",
        {"crmctl serve --listen 127.0.0.1:8080",
+        "crmctl serve --dry-run   # check settings, secrets, the port and the database, then exit",
         "crmctl serve --listen 0.0.0.0:8080 --threads 32 --max-body 512KiB",
         "curl -s localhost:8080/metrics | grep crm_webhook_requests_total"}});
   app->add_option("--listen", o->listen, "HOST:PORT to listen on (port 0: any free port)")
@@ -248,6 +249,22 @@ Result<void> run_serve(const ServeOptions& o, Deps& d) {
       [cache](db::Connection& c, const std::string& e164) { return cache->tokens(c, e164); },
       d.log(), metrics, d.clock());
   CRM_TRY_ASSIGN(int port, server.bind());
+  if (d.global().dry_run) {
+    // A configuration check: settings, secrets and the port resolve; the database answers.
+    auto lease = pool.acquire();
+    if (!lease) return lease.error();
+    CRM_TRY((*lease)->exec("SELECT 1 FROM webhook_events LIMIT 1"));
+    d.print({{"dry_run", true},
+             {"listen", listen.first + ":" + std::to_string(port)},
+             {"vapi_secrets", secrets.vapi.size()},
+             {"elevenlabs_secrets", secrets.elevenlabs.size()},
+             {"retell_keys", secrets.retell.size()},
+             {"twilio_platform_token", platform.twilio.has_value()},
+             {"webhook_base_url", secrets.public_base_url}},
+            {{"dry_run", "listen", "vapi_secrets", "elevenlabs_secrets", "retell_keys",
+              "twilio_platform_token", "webhook_base_url"}});
+    return {};
+  }
 
   std::thread signals([&] {
     int sig = 0;

@@ -279,34 +279,56 @@ Result<IngestResult> ingest(db::Connection& c, const tenant::Tenancy& tenancy, c
 Result<std::vector<IngestResult>> ingest_batch(db::Connection& c, const tenant::Tenancy& tenancy,
                                                const std::vector<const Delivery*>& batch) {
   std::vector<IngestResult> out(batch.size());
-  CRM_TRY_ASSIGN(auto tx, c.admin());
+  std::vector<std::size_t> group; // stored together, in one transaction
   for (std::size_t i = 0; i < batch.size(); ++i) {
-    const Delivery& d = *batch[i];
-    if (nothing_to_store(d)) {
-      out[i] = ignored_result(d);
+    if (nothing_to_store(*batch[i]))
+      out[i] = ignored_result(*batch[i]);
+    else
+      group.push_back(i);
+  }
+  // A statement that fails ends the whole transaction (no savepoints through libpqxx), so a
+  // failing event is taken out and the group is written again without it; a deadlock with a
+  // concurrent writer retries the group as it was.
+  std::vector<std::size_t> alone;
+  int retries = 0;
+  while (!group.empty()) {
+    CRM_TRY_ASSIGN(auto tx, c.admin());
+    std::vector<IngestResult> got;
+    got.reserve(group.size());
+    std::optional<std::size_t> bad;
+    Error err;
+    for (std::size_t k = 0; k < group.size() && !bad; ++k) {
+      auto r = store(*tx, tenancy, *batch[group[k]]);
+      if (r) {
+        got.push_back(std::move(*r));
+      } else {
+        bad = k;
+        err = std::move(r).error();
+      }
+    }
+    if (!bad) {
+      CRM_TRY(tx->commit());
+      for (std::size_t k = 0; k < group.size(); ++k)
+        out[group[k]] = std::move(got[k]);
+      break;
+    }
+    tx->rollback();
+    if (err.kind == ErrorKind::db_unavailable) return err;
+    if (retryable(err) && ++retries <= 3) continue;
+    alone.push_back(group[*bad]);
+    group.erase(group.begin() + static_cast<std::ptrdiff_t>(*bad));
+  }
+  for (std::size_t i : alone) {
+    auto r = ingest(c, tenancy, *batch[i]); // once more on its own
+    if (r) {
+      out[i] = std::move(*r);
       continue;
     }
-    // Each event in its own savepoint: one that fails leaves the others of the batch intact.
-    Error last;
-    bool done = false;
-    for (int attempt = 0; attempt < 3 && !done; ++attempt) {
-      CRM_TRY(tx->exec("SAVEPOINT crm_event"));
-      auto r = store(*tx, tenancy, d);
-      if (r) {
-        CRM_TRY(tx->exec("RELEASE SAVEPOINT crm_event"));
-        out[i] = std::move(*r);
-        done = true;
-        break;
-      }
-      last = std::move(r).error();
-      if (last.kind == ErrorKind::db_unavailable) return last; // the whole batch is lost
-      CRM_TRY(tx->exec("ROLLBACK TO SAVEPOINT crm_event"));
-      CRM_TRY(tx->exec("RELEASE SAVEPOINT crm_event"));
-      if (!retryable(last)) break;
-    }
-    if (done) continue;
+    if (r.error().kind == ErrorKind::db_unavailable) return r.error();
     // Kept as failed (the provider may never send it again: ElevenLabs does not retry);
     // `webhooks replay` applies it once the cause is fixed.
+    const Delivery& d = *batch[i];
+    CRM_TRY_ASSIGN(auto tx, c.admin());
     CRM_TRY_ASSIGN(auto ins,
                    tx->exec(insert_inbox_sql(), {d.provider, event_key_of(d), "",
                                                  d.headers.dump(), crypto::hex(d.body), "failed",
@@ -318,14 +340,14 @@ Result<std::vector<IngestResult>> ingest_batch(db::Connection& c, const tenant::
     } else {
       res.inbox_id = std::stoll(ins.get(0, "id"));
       CRM_TRY(tx->exec("UPDATE webhook_events SET error = $2, attempts = 1 WHERE id = $1",
-                       {std::to_string(res.inbox_id), last.message}));
+                       {std::to_string(res.inbox_id), r.error().message}));
       res.outcome = Outcome::failed;
       res.http_status = 202;
-      res.reason = "kept in the inbox as failed: " + last.message;
+      res.reason = "kept in the inbox as failed: " + r.error().message;
     }
+    CRM_TRY(tx->commit());
     out[i] = std::move(res);
   }
-  CRM_TRY(tx->commit());
   return out;
 }
 

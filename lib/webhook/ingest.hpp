@@ -67,10 +67,12 @@ Result<std::optional<AgentAuth>> agent_auth(db::Connection& c, const tenant::Ten
 /// Stores and applies one delivery in one transaction on `c` and commits.
 Result<IngestResult> ingest(db::Connection& c, const tenant::Tenancy& tenancy, const Delivery& d);
 
-/// Group commit: stores and applies several deliveries in ONE transaction on `c` (each in its own
-/// savepoint, retried on a deadlock with a concurrent writer; one that cannot be applied is kept
-/// in the inbox as `failed`) and commits once. The results, in order, hold only after the
-/// commit: an error (database unavailable, commit failed) means none of them is acknowledged.
+/// Group commit: stores and applies several deliveries in ONE transaction on `c` and commits once.
+/// A delivery that cannot be applied is taken out (the group is written again without it), tried
+/// alone, and else kept in the inbox as `failed` (202); a deadlock with a concurrent writer
+/// retries the group. The results, in order, hold only after their commit: an error (database
+/// unavailable, commit failed) means none is acknowledged (some may be stored: a retry is then a
+/// duplicate, never a loss).
 Result<std::vector<IngestResult>> ingest_batch(db::Connection& c, const tenant::Tenancy& tenancy,
                                                const std::vector<const Delivery*>& batch);
 

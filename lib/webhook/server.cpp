@@ -133,12 +133,12 @@ private:
 thread_local DeadlineStream* t_stream = nullptr; // the connection this worker serves
 
 // Closes a connection without losing the response in a TCP reset: stop writing, read what the
-// client still sends for a moment (bounded), then close.
-void lingering_close(int fd) {
+// client still sends for a moment (bounded by `ms` and 256 KiB), then close.
+void lingering_close(int fd, int ms = 500) {
   ::shutdown(fd, SHUT_WR);
   char sink[4096];
   std::size_t drained = 0;
-  const auto until = steady::now() + std::chrono::milliseconds(500);
+  const auto until = steady::now() + std::chrono::milliseconds(ms);
   while (drained < (256u << 10) && wait_fd(fd, POLLIN, ms_left(until))) {
     ssize_t n = ::recv(fd, sink, sizeof sink, 0);
     if (n <= 0) break;
@@ -273,7 +273,7 @@ private:
                                  "Content-Type: text/plain\r\nContent-Length: 14\r\n"
                                  "Connection: close\r\n\r\nserver busy\r\n\r\n";
       (void)!::send(sock, busy, sizeof busy - 1, MSG_NOSIGNAL);
-      lingering_close(sock);
+      lingering_close(sock, 50); // on the accepting thread: keep it short
       return true;
     }
     DeadlineStream strm(sock, o.read_timeout, o.read_timeout);

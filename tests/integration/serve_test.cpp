@@ -5,6 +5,7 @@
 // 2xx answered must be in the database.
 #include "cmd/cmd_harness.hpp"
 #include "support/daemon.hpp"
+#include "support/sim.hpp"
 #include "webhook/verify.hpp"
 
 #include <gtest/gtest.h>
@@ -101,6 +102,66 @@ TEST_F(Serve, StoresAVerifiedEndOfCallReportExactlyAndOnlyOnce) {
     EXPECT_TRUE(j.contains("latency_ms") && j.contains("event_key") && j.contains("outcome"));
   }
   EXPECT_EQ(lines, 2) << log;
+}
+
+// The simulator signs as each provider documents (its own implementation of every scheme): the
+// daemon must accept what it signs and refuse what it tampers with or backdates.
+TEST_F(Serve, AcceptsWebhooksTheSimulatorSignsLikeEachProvider) {
+  const std::string asst = uid("asst_"), el_agent = uid("agent_"), retell_ext = uid("ag_");
+  auto slug = tenant_with_agent("vapi", asst);
+  const std::string org = tenant_id(slug);
+  ASSERT_EQ(run({"agent", "create", "--tenant", slug, "--provider", "elevenlabs", "--external-id", el_agent}).code, 0);
+  std::string retell_agent;
+  tenant_with_agent("retell", retell_ext, &retell_agent);
+  const std::string number = "+1555" + std::to_string(1000000 + std::rand() % 8999999);
+  ASSERT_TRUE(m_conn->exec("INSERT INTO number_routes (e164, org_id) VALUES ($1, $2::uuid)", {number, org}));
+  ASSERT_TRUE(m_conn->exec("INSERT INTO phone_numbers (org_id, e164, status, twilio_account_sid) VALUES "
+                           "($1::uuid, $2, 'active', 'AC0123456789abcdef0123456789abcdef')",
+                           {org, number}));
+  Simulator sim({});
+  Daemon d(s_db->url());
+  ASSERT_GT(d.port(), 0);
+  const auto& k = d.secrets();
+  auto send = [&](json req) {
+    auto r = sim.control_request("POST", "/__sim/webhooks/send", req.dump());
+    auto j = json::parse(r.body, nullptr, false);
+    return j.is_object() ? j.value("status", -1) : -1;
+  };
+  const std::string call = uid("call");
+  json vapi = {{"provider", "vapi"}, {"event", "end-of-call-report"}, {"url", d.base() + "/webhooks/vapi"},
+               {"secret", k.vapi}, {"call", {{"id", call}, {"agent_id", asst}, {"cost", "0.4321"}}}};
+  EXPECT_EQ(send(vapi), 200);
+  EXPECT_EQ(scalar("SELECT provider_cost::text FROM calls WHERE external_call_id = $1", {call}), "0.4321");
+  vapi["signature"] = "tampered";
+  EXPECT_EQ(send(vapi), 401);
+  vapi["signature"] = "stale";
+  EXPECT_EQ(send(vapi), 401);
+  vapi["signature"] = "valid";
+  vapi["vapi_auth"] = "bearer";
+  EXPECT_EQ(send(vapi), 200); // the same event again: a duplicate, acknowledged
+  vapi["call"]["id"] = uid("call");
+  vapi["vapi_auth"] = "legacy";
+  EXPECT_EQ(send(vapi), 200);
+  EXPECT_EQ(send({{"provider", "elevenlabs"}, {"event", "post_call_transcription"},
+                  {"url", d.base() + "/webhooks/elevenlabs"}, {"secret", k.elevenlabs},
+                  {"call", {{"id", uid("conv")}, {"agent_id", el_agent}}}}),
+            200);
+  for (const char* ev : {"call_analyzed", "call_started", "call_ended"})
+    EXPECT_EQ(send({{"provider", "retell"}, {"event", ev}, {"url", d.base() + "/webhooks/agent/" + retell_agent},
+                    {"secret", k.retell}, {"call", {{"id", "r" + call}, {"agent_id", retell_ext}}}}),
+              200)
+        << ev;
+  EXPECT_EQ(scalar("SELECT lifecycle_stage::text FROM calls WHERE external_call_id = $1", {"r" + call}), "3");
+  EXPECT_EQ(send({{"provider", "twilio"}, {"event", "sms"}, {"url", d.base() + "/webhooks/twilio/sms"},
+                  {"secret", k.twilio}, {"message", {{"to", number}, {"body", "Friday?"}}}}),
+            200);
+  EXPECT_EQ(send({{"provider", "twilio"}, {"event", "voice-status"}, {"url", d.base() + "/webhooks/twilio/voice-status"},
+                  {"secret", k.twilio}, {"call", {{"to", number}, {"duration_seconds", 42}}}}),
+            200);
+  EXPECT_EQ(count("SELECT count(*) FROM messages WHERE org_id = $1 AND body = 'Friday?'", {org}), 1);
+  EXPECT_EQ(send({{"provider", "twilio"}, {"event", "sms"}, {"url", d.base() + "/webhooks/twilio/sms"},
+                  {"secret", "not-the-token"}, {"message", {{"to", number}}}}),
+            401);
 }
 
 TEST_F(Serve, RefusesEveryBadSignatureWith401AndStoresNothing) {
@@ -337,6 +398,39 @@ TEST_F(Serve, SlowClientsAreCutAndDoNotStarveOthers) {
   trickle.join();
   for (int fd : slow)
     ::close(fd);
+}
+
+TEST_F(Serve, ConnectionsBeyondWorkersAndBacklogGet503AtOnce) {
+  Daemon d(s_db->url(), {"--threads", "1", "--backlog", "1", "--read-timeout", "3s",
+                         "--request-timeout", "3s"});
+  ASSERT_GT(d.port(), 0);
+  // One connection holds the only worker (half a request), one waits in the backlog.
+  int busy = connect_loopback(d.port());
+  ASSERT_GE(busy, 0);
+  ASSERT_TRUE(send_all(busy, "POST /webhooks/vapi HTTP/1.1\r\nHost: x\r\n"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  int queued = connect_loopback(d.port());
+  ASSERT_GE(queued, 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  // The next one is refused at once with Retry-After, not left hanging.
+  const auto t0 = std::chrono::steady_clock::now();
+  auto a = http_request(d.port(), "GET", "/healthz", {}, "", std::chrono::seconds(2));
+  EXPECT_EQ(a.status, 503);
+  EXPECT_EQ(a.headers["retry-after"], "1");
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(1));
+  ::close(busy);
+  ::close(queued);
+  // Freed: served again.
+  HttpAnswer ok;
+  for (int i = 0; i < 50 && ok.status != 200; ++i) {
+    ok = http_request(d.port(), "GET", "/healthz", {}, "", std::chrono::seconds(2));
+    if (ok.status != 200) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_EQ(ok.status, 200);
+  auto m = http_request(d.port(), "GET", "/metrics", {}, "");
+  const auto at = m.body.find("\ncrm_webhook_connections_refused_total ");
+  ASSERT_NE(at, std::string::npos) << m.body;
+  EXPECT_GE(std::atof(m.body.c_str() + at + 39), 1.0) << m.body;
 }
 
 TEST_F(Serve, TwoDaemonsOnOneDatabaseStoreConcurrentDuplicatesOnce) {

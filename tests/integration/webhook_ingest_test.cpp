@@ -229,3 +229,44 @@ TEST_F(WebhookIngest, DeletedTenantsRouteNothing) {
   EXPECT_EQ(count("SELECT count(*) FROM calls WHERE org_id = $1", {tenant_id(slug)}), 0);
 }
 
+TEST_F(WebhookIngest, GroupCommitStoresTheBatchAndKeepsAFailingEventAsFailed) {
+  auto slug = tenant_with_agent("Batch Co", "retell", "ag_batch_1");
+  auto good1 = retell("call_ended", ended("call_batch_1", "ag_batch_1"));
+  auto bad = retell("call_ended", ended("call_batch_2", "ag_batch_1"));
+  ASSERT_TRUE(bad.event.call);
+  bad.event.call->started_at = "not a time"; // the database refuses it inside the batch
+  auto good2 = retell("call_analyzed", analyzed("call_batch_3", "ag_batch_1"));
+  auto again = good1; // a duplicate inside the same batch
+  auto c = connect();
+  auto r = ingest_batch(*c, {}, {&good1, &bad, &good2, &again});
+  ASSERT_TRUE(r) << r.error().message;
+  ASSERT_EQ(r->size(), 4u);
+  EXPECT_EQ((*r)[0].outcome, Outcome::stored);
+  EXPECT_EQ((*r)[1].outcome, Outcome::failed);
+  EXPECT_EQ((*r)[1].http_status, 202);
+  EXPECT_EQ((*r)[2].outcome, Outcome::stored);
+  EXPECT_EQ((*r)[3].outcome, Outcome::duplicate);
+  EXPECT_EQ(count("SELECT count(*) FROM calls WHERE org_id = $1", {tenant_id(slug)}), 2);
+  EXPECT_EQ(scalar("SELECT state || ':' || (error IS NOT NULL) FROM webhook_events WHERE "
+                   "event_key = 'call_batch_2:call_ended'"),
+            "failed:true");
+  // Kept for replay: once the cause is gone (here: the stored body is fine), replay applies it.
+  auto rep = replay(*c, {}, (*r)[1].inbox_id);
+  ASSERT_TRUE(rep && *rep);
+  EXPECT_EQ((*rep)->outcome, Outcome::stored);
+  EXPECT_EQ(count("SELECT count(*) FROM calls WHERE org_id = $1", {tenant_id(slug)}), 3);
+}
+
+TEST_F(WebhookIngest, GroupCommitAcknowledgesNothingWhenTheDatabaseGoesAway) {
+  auto slug = tenant_with_agent("Lost Co", "retell", "ag_lost_1");
+  auto d1 = retell("call_ended", ended("call_lost_1", "ag_lost_1"));
+  auto c = connect();
+  // The session dies under the batch (as in a server restart): an error, no results.
+  auto pid = (*c).exec("SELECT pg_backend_pid()::text AS p");
+  ASSERT_TRUE(pid);
+  ASSERT_TRUE(m_conn->exec("SELECT pg_terminate_backend($1::int)", {pid->get(0, "p")}));
+  auto r = ingest_batch(*c, {}, {&d1});
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().kind, ErrorKind::db_unavailable);
+  EXPECT_EQ(count("SELECT count(*) FROM calls WHERE org_id = $1", {tenant_id(slug)}), 0);
+}

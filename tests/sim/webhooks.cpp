@@ -72,6 +72,9 @@ json vapi_payload(const std::string& event, const json& c) {
     return {{"message", m}};
   }
   m["endedReason"] = "customer-ended-call";
+  // A JSON number, as Vapi sends it (from the decimal text given).
+  m["cost"] = json::parse(c.value("cost", std::string("0.1375")), nullptr, false);
+  if (m["cost"].is_discarded() || !m["cost"].is_number()) m["cost"] = 0.1375;
   m["startedAt"] = iso(started);
   m["endedAt"] = iso(started + dur);
   m["durationSeconds"] = dur;
