@@ -130,8 +130,11 @@ point() { # system, rate, tag: one open-loop run; appends its JSON line (with CP
 }
 saturated() { echo "$LAST" | jq -e '.achieved_rps < 0.9 * .rate or .p99_ms == null' >/dev/null; }
 
-sweep() { # system: rising rates until saturated; SAT = the best achieved rate
+sweep() { # system: a warm-up (not recorded), then rising rates until saturated; SAT = the best
   local sys=$1 r
+  # Warm-up: the database sessions of both receivers open lazily, Node's JIT warms up.
+  "$LOAD" --port "$RPORT" --secret "$SECRET" --assistant asst_bench --rate 100 --duration 3 \
+    --connections "$CONNS" --tag "$sys-warm-$RANDOM$RANDOM" --label warm-up >/dev/null
   SAT=0
   for r in $RATES; do
     point "$sys" "$r" "$sys-$r-$RANDOM$RANDOM"
@@ -171,6 +174,7 @@ pgbench_run() { # name, script: one pgbench -T run; PGB_TPS, PGB_CPU (pg cpu s),
   log="$OUT/pgbench-$name.log"
   local TIMEFORMAT='client_cpu=%U+%S' # bash's time: the CPU of pgbench itself
   { time pgbench -n -M prepared -c "$POOL" -j "$POOL" -T "$SECS" -f "$script" "$URL" >"$log" 2>&1; } 2>>"$log"
+  sleep 1 # pgbench's backends exit after it: their CPU counts once the postmaster reaped them
   p1=$(pg_ticks)
   PGB_TPS=$(sed -n 's/^tps = \([0-9.]*\) (without initial connection time)/\1/p' "$log")
   PGB_TX=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' "$log")
