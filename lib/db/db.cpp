@@ -1,4 +1,5 @@
 #include "db/db.hpp"
+#include "db/raw.hpp"
 
 #include <pqxx/pqxx>
 
@@ -36,16 +37,7 @@ std::string sqlstate_of(const pqxx::sql_error& e) {
 }
 
 Error map_sql_error(const pqxx::sql_error& e) {
-  const std::string st = sqlstate_of(e);
-  ErrorKind k = ErrorKind::unexpected;
-  if (st == "23505" || st == "55P03" || st == "40001" || st == "40P01" || st == "57014" ||
-      st == "23503" || st == "23514")
-    k = ErrorKind::conflict;
-  else if (st.rfind("08", 0) == 0 || st == "57P01" || st == "57P02" || st == "57P03")
-    k = ErrorKind::db_unavailable;
-  Error err = make_error(k, first_line(e.what()));
-  err.sqlstate = st;
-  return err;
+  return server_error(sqlstate_of(e), e.what());
 }
 
 template <class F> auto guarded(const std::string& target, F&& f) -> decltype(f()) {
@@ -146,6 +138,18 @@ template <class T> pqxx::result run(T& t, const std::string& sql, const Params& 
 
 } // namespace
 
+Error server_error(const std::string& st, const std::string& message) {
+  ErrorKind k = ErrorKind::unexpected;
+  if (st == "23505" || st == "55P03" || st == "40001" || st == "40P01" || st == "57014" ||
+      st == "23503" || st == "23514")
+    k = ErrorKind::conflict;
+  else if (st.rfind("08", 0) == 0 || st == "57P01" || st == "57P02" || st == "57P03")
+    k = ErrorKind::db_unavailable;
+  Error err = make_error(k, first_line(message));
+  err.sqlstate = st;
+  return err;
+}
+
 std::size_t Rows::col(const std::string& name) const {
   for (std::size_t i = 0; i < columns.size(); ++i)
     if (columns[i] == name) return i;
@@ -193,10 +197,51 @@ std::string describe_target(const std::string& url) {
 
 // ---- Connection ---------------------------------------------------------------------------
 
+namespace {
+// pqxx::connection plus libpq's handle of the session. libpqxx 6.4 gives the handle to its own
+// classes only, but a connection policy is handed every handle the connection gets (connect,
+// reconnect, drop); the COPY reader (db/copy.cpp) needs it for PQgetCopyData.
+class HandlePolicy final : public pqxx::connect_direct {
+public:
+  explicit HandlePolicy(const std::string& opts) : pqxx::connect_direct(opts) {}
+  handle do_startconnect(handle h) override { return m_handle = connect_direct::do_startconnect(h); }
+  handle do_completeconnect(handle h) override {
+    return m_handle = connect_direct::do_completeconnect(h);
+  }
+  handle do_dropconnect(handle h) noexcept override {
+    return m_handle = connect_direct::do_dropconnect(h);
+  }
+  handle do_disconnect(handle h) noexcept override {
+    return m_handle = connect_direct::do_disconnect(h);
+  }
+  handle current() const { return m_handle; }
+
+private:
+  handle m_handle = nullptr;
+};
+
+// What pqxx::connection (basic_connection_base<connect_direct>) is, with HandlePolicy.
+class PgConnection final : public pqxx::connection_base {
+public:
+  explicit PgConnection(const std::string& opts)
+      : pqxx::connection_base(m_policy), m_options(opts), m_policy(m_options) {
+    init();
+  }
+  ~PgConnection() noexcept { close(); }
+  PgConnection(const PgConnection&) = delete;
+  PgConnection& operator=(const PgConnection&) = delete;
+  pg_conn* raw() const { return m_policy.current(); }
+
+private:
+  std::string m_options; // before m_policy, which keeps a reference to it
+  HandlePolicy m_policy;
+};
+} // namespace
+
 struct Connection::Impl {
-  std::unique_ptr<pqxx::connection> conn;
+  std::unique_ptr<PgConnection> conn;
   /// The session; an offline Connection (fakes) has none and fails like a lost connection.
-  pqxx::connection& live() {
+  pqxx::connection_base& live() {
     if (!conn) throw pqxx::broken_connection("not connected (offline session)");
     return *conn;
   }
@@ -213,7 +258,7 @@ Result<std::unique_ptr<Connection>> Connection::open(const std::string& url,
   c->m_target = target;
   c->m_impl = std::make_unique<Impl>();
   try {
-    c->m_impl->conn = std::make_unique<pqxx::connection>(url);
+    c->m_impl->conn = std::make_unique<PgConnection>(url);
     pqxx::nontransaction nt(*c->m_impl->conn);
     nt.exec_params("SELECT set_config('application_name', $1, false)", application_name);
   } catch (const std::exception& e) {
@@ -435,6 +480,15 @@ void Tx::rollback() {
   } catch (...) {
   }
   m_impl->own.reset();
+}
+
+pg_conn* RawAccess::session(Tx& tx) {
+  if (!tx.active() || !tx.m_conn.m_impl->conn) return nullptr;
+  return tx.m_conn.m_impl->conn->raw();
+}
+
+const std::string& RawAccess::target(Tx& tx) {
+  return tx.m_conn.target();
 }
 
 TenantTx::~TenantTx() {

@@ -39,6 +39,7 @@ std::string quote_ident(const std::string& ident);
 std::string describe_target(const std::string& url);
 
 class Connection;
+struct RawAccess; // lib/db's own access to the libpq session (db/raw.hpp)
 
 /// A transaction: BEGIN on creation, ROLLBACK on destruction unless committed.
 /// Domain functions take the transaction they run in (`Tx&` for admin work, `TenantTx&` for
@@ -71,6 +72,7 @@ protected:
   struct Impl;
   std::unique_ptr<Impl> m_impl;
   friend class Connection;
+  friend struct RawAccess;
 };
 
 /// The explicit cross-tenant path (superadmin, migrations, audits): runs as the login role.
@@ -167,6 +169,7 @@ private:
   std::unique_ptr<Impl> m_impl;
   std::string m_target;
   friend class Tx;
+  friend struct RawAccess;
 };
 
 /// Switches an open (admin) transaction into a tenant's scope — the same role, GUC and search_path

@@ -1,0 +1,270 @@
+#include "db/copy.hpp"
+
+#include "db/raw.hpp"
+
+#include <libpq-fe.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstring>
+#include <memory>
+
+namespace crm::db {
+namespace {
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+bool is_octal(char c) {
+  return c >= '0' && c <= '7';
+}
+
+// Decodes the escapes of [p, end) (a field with no delimiting tab inside, except escaped ones
+// after a backslash) into dst (<= p): where the field's decoded bytes end, and where its raw
+// bytes end (the delimiting tab or `end`).
+std::pair<char*, char*> decode_field(char* p, char* end, char* dst) {
+  for (;;) {
+    char* tab = static_cast<char*>(std::memchr(p, '\t', static_cast<std::size_t>(end - p)));
+    char* stop = tab ? tab : end;
+    for (;;) {
+      char* bs = static_cast<char*>(std::memchr(p, '\\', static_cast<std::size_t>(stop - p)));
+      char* plain_end = bs ? bs : stop;
+      if (dst != p) std::memmove(dst, p, static_cast<std::size_t>(plain_end - p));
+      dst += plain_end - p;
+      p = plain_end;
+      if (!bs) return {dst, stop};
+      if (bs + 1 >= end) { // a lone backslash at the end of the line: kept as it is
+        *dst++ = '\\';
+        return {dst, end};
+      }
+      char c = bs[1];
+      p = bs + 2;
+      switch (c) {
+      case 'b': c = '\b'; break;
+      case 'f': c = '\f'; break;
+      case 'n': c = '\n'; break;
+      case 'r': c = '\r'; break;
+      case 't': c = '\t'; break;
+      case 'v': c = '\v'; break;
+      case 'x':
+        if (p < end && hex_value(*p) >= 0) {
+          int v = hex_value(*p++);
+          if (p < end && hex_value(*p) >= 0) v = v * 16 + hex_value(*p++);
+          c = static_cast<char>(v);
+        }
+        break;
+      default:
+        if (is_octal(c)) {
+          int v = c - '0';
+          for (int k = 0; k < 2 && p < end && is_octal(*p); ++k)
+            v = v * 8 + (*p++ - '0');
+          c = static_cast<char>(v & 0xff);
+        }
+        break; // any other character stands for itself (an escaped tab included)
+      }
+      *dst++ = c;
+      if (bs + 1 == tab) break; // the tab was escaped: look for the field's end again
+    }
+  }
+}
+
+// `sql` with $n (outside string literals, quoted identifiers, dollar quotes and comments)
+// replaced by params[n-1] quoted by libpq.
+Result<std::string> inline_params(pg_conn* pg, const std::string& sql, const Params& params) {
+  if (params.empty()) return sql;
+  std::string out;
+  out.reserve(sql.size() + 64);
+  const std::size_t n = sql.size();
+  std::size_t i = 0;
+  auto copy_until = [&](std::size_t to) {
+    out.append(sql, i, to - i);
+    i = to;
+  };
+  while (i < n) {
+    char c = sql[i];
+    if (c == '\'' || c == '"') { // 'literal' (E'..\'..' too) or "identifier", doubled quotes inside
+      const bool backslashes = c == '\'' && i > 0 && (sql[i - 1] == 'E' || sql[i - 1] == 'e');
+      std::size_t j = i + 1;
+      while (j < n) {
+        if (backslashes && sql[j] == '\\') {
+          j += 2;
+          continue;
+        }
+        if (sql[j] == c) {
+          if (j + 1 < n && sql[j + 1] == c) {
+            j += 2;
+            continue;
+          }
+          break;
+        }
+        ++j;
+      }
+      copy_until(std::min(n, j + 1));
+      continue;
+    }
+    if (c == '-' && i + 1 < n && sql[i + 1] == '-') {
+      std::size_t nl = sql.find('\n', i);
+      copy_until(nl == std::string::npos ? n : nl);
+      continue;
+    }
+    if (c == '/' && i + 1 < n && sql[i + 1] == '*') {
+      std::size_t close = sql.find("*/", i + 2);
+      copy_until(close == std::string::npos ? n : close + 2);
+      continue;
+    }
+    if (c == '$') {
+      std::size_t j = i + 1;
+      while (j < n && sql[j] >= '0' && sql[j] <= '9')
+        ++j;
+      if (j > i + 1) { // $n
+        const std::size_t k = std::stoul(sql.substr(i + 1, j - i - 1));
+        if (k == 0 || k > params.size())
+          return make_error(ErrorKind::unexpected, "COPY query refers to $" + std::to_string(k) +
+                                                       " but has " +
+                                                       std::to_string(params.size()) +
+                                                       " parameters");
+        const auto& v = params[k - 1];
+        if (!v) {
+          out += "NULL";
+        } else {
+          std::unique_ptr<char, decltype(&PQfreemem)> lit(
+              PQescapeLiteral(pg, v->data(), v->size()), &PQfreemem);
+          if (!lit)
+            return make_error(ErrorKind::unexpected,
+                              std::string("cannot quote a COPY parameter: ") + PQerrorMessage(pg));
+          out += lit.get();
+        }
+        i = j;
+        continue;
+      }
+      // $tag$ ... $tag$ (a dollar-quoted string); a lone '$' is copied as it is
+      while (j < n && (std::isalnum(static_cast<unsigned char>(sql[j])) || sql[j] == '_'))
+        ++j;
+      if (j < n && sql[j] == '$') {
+        const std::string tag = sql.substr(i, j + 1 - i);
+        std::size_t close = sql.find(tag, j + 1);
+        copy_until(close == std::string::npos ? n : close + tag.size());
+        continue;
+      }
+    }
+    out.push_back(c);
+    ++i;
+  }
+  return out;
+}
+
+// The error of a finished or failed statement (`r` may be null: the session's message).
+Error result_error(pg_conn* pg, const PGresult* r, const std::string& target) {
+  if (PQstatus(pg) == CONNECTION_BAD)
+    return make_error(ErrorKind::db_unavailable, "database connection to " + target +
+                                                     " lost: " + PQerrorMessage(pg));
+  const char* st = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
+  const char* msg = r ? PQresultErrorMessage(r) : PQerrorMessage(pg);
+  std::string m = msg && *msg ? msg : "COPY failed";
+  if (m.rfind("ERROR:  ", 0) == 0) m = m.substr(8);
+  return server_error(st ? st : "", m);
+}
+
+// Reads every result of the current command (the session is idle in the transaction again):
+// the first error, if any.
+Status finish_results(pg_conn* pg, const std::string& target) {
+  std::optional<Error> err;
+  while (PGresult* r = PQgetResult(pg)) {
+    ExecStatusType s = PQresultStatus(r);
+    if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK && !err) err = result_error(pg, r, target);
+    PQclear(r);
+  }
+  if (err) return std::move(*err);
+  return {};
+}
+
+// After a callback error: cancel the COPY and drain what is still on its way, so the session can
+// roll back.
+void abandon_copy(pg_conn* pg, const std::string& target) {
+  if (PGcancel* cancel = PQgetCancel(pg)) {
+    char buf[256];
+    (void)PQcancel(cancel, buf, sizeof buf);
+    PQfreeCancel(cancel);
+  }
+  char* row = nullptr;
+  int n;
+  while ((n = PQgetCopyData(pg, &row, 0)) > 0)
+    PQfreemem(row);
+  (void)finish_results(pg, target); // 57014 query_canceled, or the COPY's end if it was faster
+}
+
+} // namespace
+
+void decode_copy_line(char* line, std::size_t size, std::vector<CopyField>& fields) {
+  fields.clear();
+  if (size > 0 && line[size - 1] == '\n') --size;
+  char* const end = line + size;
+  char* p = line;
+  for (;;) {
+    if (end - p >= 2 && p[0] == '\\' && p[1] == 'N' && (end - p == 2 || p[2] == '\t')) {
+      fields.push_back({std::string_view(), true});
+      if (end - p == 2) return;
+      p += 3;
+      continue;
+    }
+    auto [dst, stop] = decode_field(p, end, p);
+    fields.push_back({std::string_view(p, static_cast<std::size_t>(dst - p)), false});
+    if (stop == end) return;
+    p = stop + 1;
+  }
+}
+
+Result<std::uint64_t> copy_out(Tx& tx, const std::string& select_sql, const Params& params,
+                               const CopyCallback& on_row) {
+  pg_conn* pg = RawAccess::session(tx);
+  if (!pg) return make_error(ErrorKind::unexpected, "transaction already finished");
+  const std::string& target = RawAccess::target(tx);
+  CRM_TRY_ASSIGN(const std::string sql, inline_params(pg, select_sql, params));
+  const std::string statement = "COPY (" + sql + "\n) TO STDOUT"; // "\n": sql may end in a comment
+  std::size_t columns = 0;
+  {
+    std::unique_ptr<PGresult, decltype(&PQclear)> r(PQexec(pg, statement.c_str()), &PQclear);
+    if (!r || PQresultStatus(r.get()) != PGRES_COPY_OUT) {
+      Error e = result_error(pg, r.get(), target);
+      r.reset();
+      (void)finish_results(pg, target);
+      return e;
+    }
+    columns = static_cast<std::size_t>(PQnfields(r.get()));
+  }
+  std::vector<CopyField> fields;
+  fields.reserve(columns);
+  std::uint64_t rows = 0;
+  for (;;) {
+    char* raw = nullptr;
+    const int n = PQgetCopyData(pg, &raw, 0);
+    if (n == -1) break; // the end; the command's result follows
+    if (n < 0) {
+      Error e = result_error(pg, nullptr, target);
+      (void)finish_results(pg, target);
+      return e;
+    }
+    std::unique_ptr<char, decltype(&PQfreemem)> line(raw, &PQfreemem);
+    decode_copy_line(line.get(), static_cast<std::size_t>(n), fields);
+    Status st = fields.size() == columns
+                    ? on_row(CopyRow(fields))
+                    : Status(make_error(ErrorKind::unexpected,
+                                        "COPY row " + std::to_string(rows + 1) + " has " +
+                                            std::to_string(fields.size()) + " fields, not " +
+                                            std::to_string(columns)));
+    if (!st) {
+      line.reset();
+      abandon_copy(pg, target);
+      return std::move(st).error();
+    }
+    ++rows;
+  }
+  CRM_TRY(finish_results(pg, target));
+  return rows;
+}
+
+} // namespace crm::db
