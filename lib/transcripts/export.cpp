@@ -4,18 +4,22 @@
 #include "core/input.hpp"
 #include "core/output.hpp"
 #include "core/sink.hpp"
+#include "db/copy.hpp"
 #include "db/sql.hpp"
-#include "db/stream.hpp"
 
 #include <array>
 #include <cerrno>
 #include <charconv>
 #include <condition_variable>
 #include <deque>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <cstdio>
 #include <cstring>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include <fcntl.h>
 #include <filesystem>
 #include <fstream>
@@ -41,9 +45,9 @@ void append_number(std::string& out, double v) {
   if (ec == std::errc()) out.append(buf, p);
 }
 
-std::string duration_text(const std::string& secs) {
+std::string duration_text(std::string_view secs) {
   if (secs.empty()) return "";
-  long s = std::stol(secs);
+  long s = std::stol(std::string(secs));
   char buf[48];
   if (s >= 3600)
     std::snprintf(buf, sizeof buf, "%ld:%02ld:%02ld", s / 3600, (s / 60) % 60, s % 60);
@@ -68,6 +72,72 @@ void append_indented(std::string& out, std::string_view text) {
   }
 }
 
+// Which bytes a JSON string cannot hold as they are: '"', '\\' and the controls below 0x20.
+const std::array<bool, 256> k_json_plain = [] {
+  std::array<bool, 256> t{};
+  for (int c = 0x20; c < 256; ++c)
+    t[static_cast<std::size_t>(c)] = c != '"' && c != '\\';
+  return t;
+}();
+
+// Length of the leading run of bytes of `s` that need no JSON escaping.
+std::size_t json_plain_prefix(std::string_view s) {
+  const char* p = s.data();
+  const std::size_t n = s.size();
+  std::size_t i = 0;
+#if defined(__SSE2__)
+  // 16 bytes at a time: any '"', '\\' or byte < 0x20 stops the run.
+  const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\');
+  const __m128i space = _mm_set1_epi8(0x20);
+  for (; i + 16 <= n; i += 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+    // v < 0x20 unsigned  <=>  max(v, 0x20) != v
+    const __m128i low = _mm_xor_si128(_mm_cmpeq_epi8(_mm_max_epu8(v, space), v),
+                                      _mm_set1_epi8(static_cast<char>(0xff)));
+    const __m128i bad =
+        _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)), low);
+    if (const int mask = _mm_movemask_epi8(bad))
+      return i + static_cast<std::size_t>(__builtin_ctz(static_cast<unsigned>(mask)));
+  }
+#endif
+  while (i < n && k_json_plain[static_cast<unsigned char>(p[i])])
+    ++i;
+  return i;
+}
+
+// Appends `s` JSON-escaped, without the quotes.
+void append_json_chars(std::string& out, std::string_view s) {
+  static const char* k_hex = "0123456789abcdef";
+  for (;;) {
+    const std::size_t run = json_plain_prefix(s);
+    out.append(s.data(), run);
+    if (run == s.size()) return;
+    const unsigned char c = static_cast<unsigned char>(s[run]);
+    s.remove_prefix(run + 1);
+    switch (c) {
+    case '"':
+      out += "\\\"";
+      break;
+    case '\\':
+      out += "\\\\";
+      break;
+    case '\n':
+      out += "\\n";
+      break;
+    case '\r':
+      out += "\\r";
+      break;
+    case '\t':
+      out += "\\t";
+      break;
+    default: {
+      const char u[6] = {'\\', 'u', '0', '0', k_hex[c >> 4], k_hex[c & 15]};
+      out.append(u, 6);
+    }
+    }
+  }
+}
+
 // ---- the rows ---------------------------------------------------------------------------------
 
 // Column positions of the export query.
@@ -84,104 +154,46 @@ enum Col : std::size_t {
   c_meta
 };
 
-// One call's columns, copied out of the cursor's batch (the reading thread moves on), with its
-// turns parsed on the reading thread (the transcript and metadata themselves are not copied).
-struct CallRow {
-  std::array<db::Value, 10> v;
-  std::vector<Turn> turns;
-  const std::string& text(std::size_t i) const {
-    static const std::string k_empty;
-    return v[i] ? *v[i] : k_empty;
+// A pool of 1 MB output blocks, so the formatting thread does not allocate (and fault in) a fresh
+// one for every block the writer frees.
+class BlockPool {
+public:
+  explicit BlockPool(std::size_t block) : m_block(block) {}
+  std::string take() {
+    {
+      std::lock_guard lock(m_mu);
+      if (!m_free.empty()) {
+        std::string b = std::move(m_free.back());
+        m_free.pop_back();
+        return b;
+      }
+    }
+    std::string b;
+    b.reserve(m_block + (1 << 16));
+    return b;
   }
-  const db::Value& at(std::size_t i) const { return v[i]; }
+  void give(std::string&& b) {
+    b.clear();
+    std::lock_guard lock(m_mu);
+    if (m_free.size() < 8) m_free.push_back(std::move(b));
+  }
+
+private:
+  std::size_t m_block;
+  std::mutex m_mu;
+  std::vector<std::string> m_free;
 };
 
-// Streams a query on a second thread at most `depth` batches ahead of the caller, so the server
-// produces the next rows while this thread formats and writes the last ones (a cursor alone
-// leaves one side idle at every FETCH). `tx` is used by the reading thread only until run()
-// returns. Memory: at most depth + 2 batches.
-Status prefetched_stream(db::Tx& tx, const std::string& sql, const db::Params& params,
-                         std::size_t batch_rows, std::size_t depth,
-                         const std::function<Status(const CallRow&)>& on_row) {
-  std::mutex mu;
-  std::condition_variable cv;
-  std::deque<std::vector<CallRow>> queue;
-  std::vector<std::vector<CallRow>> used; // processed batches, freed by the reader that made them
-  bool finished = false, stop = false;
-  std::optional<Error> read_error;
-  std::thread reader([&] {
-    std::vector<CallRow> batch;
-    batch.reserve(batch_rows);
-    auto hand_over = [&]() -> Status {
-      std::vector<std::vector<CallRow>> to_free;
-      {
-        std::unique_lock lock(mu);
-        cv.wait(lock, [&] { return queue.size() < depth || stop; });
-        if (stop) return make_error(ErrorKind::interrupted, "stopped by the writer");
-        queue.push_back(std::move(batch));
-        to_free.swap(used);
-        cv.notify_all();
-      }
-      to_free.clear(); // outside the lock, in the thread that allocated them
-      batch = {};
-      batch.reserve(batch_rows);
-      return {};
-    };
-    auto st = db::stream(tx, sql, params, batch_rows, [&](const db::StreamRow& r) -> Status {
-      CallRow row;
-      for (std::size_t i = 0; i < row.v.size() && i < r.size(); ++i)
-        if (i != c_transcript && i != c_meta) row.v[i] = r.at(i);
-      row.turns = call_turns(r.text(c_transcript), r.text(c_meta));
-      batch.push_back(std::move(row));
-      if (batch.size() >= batch_rows) return hand_over();
-      return {};
-    });
-    if (st && !batch.empty()) {
-      auto h = hand_over();
-      (void)h;
-    }
-    std::lock_guard lock(mu);
-    finished = true;
-    if (!st) read_error = std::move(st).error();
-    cv.notify_all();
-  });
-  Status result;
-  for (;;) {
-    std::vector<CallRow> batch;
-    {
-      std::unique_lock lock(mu);
-      cv.wait(lock, [&] { return !queue.empty() || finished; });
-      if (queue.empty()) break;
-      batch = std::move(queue.front());
-      queue.pop_front();
-      cv.notify_all();
-    }
-    for (const auto& row : batch) {
-      result = on_row(row);
-      if (!result) break;
-    }
-    if (!result) break;
-    std::lock_guard lock(mu);
-    used.push_back(std::move(batch));
-  }
-  {
-    std::lock_guard lock(mu);
-    stop = true;
-    cv.notify_all();
-  }
-  reader.join();
-  used.clear();
-  if (!result) return result;
-  if (read_error) return std::move(*read_error);
-  return {};
-}
-
-// Writes blocks into a FileSink on a thread of its own, so SHA-256 (a few hundred MB/s without
-// SHA instructions) and the write calls overlap the formatting. The sink is the writer's alone
-// between attach() and drain(); at most `max_blocks` blocks wait.
+// Writes blocks into FileSinks and runs the tasks queued between them (committing a finished
+// file and journalling it) on a thread of its own, in order, so SHA-256 (a few hundred MB/s
+// without SHA instructions), the write calls and the fsyncs of a commit overlap the formatting.
+// A sink is the writer's from its first queued block until its commit task has run. After the
+// first error nothing more runs (later blocks are dropped, later tasks skipped), so a journal
+// never lists a file after one that failed. At most `max_items` items wait; written blocks go
+// back to `pool`. Destruction runs what is still queued (or drops it after an error).
 class AsyncWriter {
 public:
-  explicit AsyncWriter(std::size_t max_blocks) : m_max(max_blocks) {
+  AsyncWriter(std::size_t max_items, BlockPool& pool) : m_max(max_items), m_pool(pool) {
     m_thread = std::thread([this] { loop(); });
   }
   ~AsyncWriter() {
@@ -194,43 +206,48 @@ public:
   }
   AsyncWriter(const AsyncWriter&) = delete;
   AsyncWriter& operator=(const AsyncWriter&) = delete;
-  // Hands `sink` to the writer (nothing may be pending).
-  void attach(FileSink* sink) {
-    std::lock_guard lock(m_mu);
-    m_sink = sink;
+  // Queues a block for `sink` (waits while max_items are pending); the first error so far.
+  Status write(std::shared_ptr<FileSink> sink, std::string&& block) {
+    return push({std::move(sink), std::move(block), {}});
   }
-  // Queues a block (waits while max_blocks are pending); the first write error so far, if any.
-  Status push(std::string&& block) {
-    std::unique_lock lock(m_mu);
-    m_cv.wait(lock, [&] { return m_blocks.size() < m_max || m_error; });
-    if (m_error) return *m_error;
-    m_blocks.push_back(std::move(block));
-    m_cv.notify_all();
-    return {};
-  }
-  // Waits until every queued block is written; the sink is the caller's again.
+  // Queues a task that runs after everything queued before it.
+  Status then(std::function<Status()> task) { return push({nullptr, {}, std::move(task)}); }
+  // Waits until everything queued has run; the first error, if any.
   Status drain() {
     std::unique_lock lock(m_mu);
-    m_cv.wait(lock, [&] { return (m_blocks.empty() && !m_busy) || m_error; });
-    m_sink = nullptr;
+    m_cv.wait(lock, [&] { return m_items.empty() && !m_busy; });
     if (m_error) return *m_error;
     return {};
   }
 
 private:
+  struct Item {
+    std::shared_ptr<FileSink> sink;
+    std::string block;
+    std::function<Status()> task;
+  };
+  Status push(Item&& item) {
+    std::unique_lock lock(m_mu);
+    m_cv.wait(lock, [&] { return m_items.size() < m_max || m_error; });
+    if (m_error) return *m_error;
+    m_items.push_back(std::move(item));
+    m_cv.notify_all();
+    return {};
+  }
   void loop() {
     std::unique_lock lock(m_mu);
     for (;;) {
-      m_cv.wait(lock, [&] { return !m_blocks.empty() || m_quit; });
-      if (m_blocks.empty()) return;
-      std::string block = std::move(m_blocks.front());
-      m_blocks.pop_front();
+      m_cv.wait(lock, [&] { return !m_items.empty() || m_quit; });
+      if (m_items.empty()) return;
+      Item item = std::move(m_items.front());
+      m_items.pop_front();
+      const bool failed = m_error.has_value();
       m_busy = true;
-      FileSink* sink = m_sink;
       lock.unlock();
-      Status st = sink ? sink->write(block)
-                       : Status(make_error(ErrorKind::unexpected, "export block without a file"));
-      block = std::string(); // freed here; blocks are few and large
+      Status st;
+      if (!failed) st = item.task ? item.task() : item.sink->write(item.block);
+      if (!item.task) m_pool.give(std::move(item.block));
+      item = Item{}; // a sink whose commit never comes is discarded here, by this thread
       lock.lock();
       m_busy = false;
       if (!st && !m_error) m_error = std::move(st).error();
@@ -238,10 +255,10 @@ private:
     }
   }
   std::size_t m_max;
+  BlockPool& m_pool;
   std::mutex m_mu;
   std::condition_variable m_cv;
-  std::deque<std::string> m_blocks;
-  FileSink* m_sink = nullptr;
+  std::deque<Item> m_items;
   bool m_busy = false, m_quit = false;
   std::optional<Error> m_error;
   std::thread m_thread;
@@ -251,9 +268,11 @@ private:
 // here rather than with to_char on the server, which costs the server more than the rest.
 struct Started {
   bool known = false;
-  std::string utc;    // "2026-03-10T14:05:09Z"
-  std::string local;  // "2026-03-10 10:05:09"
-  std::string offset; // "-04:00"
+  std::string_view utc() const { return {m_utc, m_utc_len}; }       // "2026-03-10T14:05:09Z"
+  std::string_view local() const { return {m_local, 19}; }           // "2026-03-10 10:05:09"
+  std::string_view offset() const { return {m_offset, 6}; }          // "-04:00"
+  char m_utc[32] = {}, m_local[20] = {}, m_offset[8] = {};
+  std::size_t m_utc_len = 0;
 };
 
 long days_from_civil(long y, unsigned m, unsigned d) {
@@ -263,6 +282,52 @@ long days_from_civil(long y, unsigned m, unsigned d) {
   const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
   const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
   return era * 146097 + static_cast<long>(doe) - 719468;
+}
+
+// The inverse of days_from_civil (H. Hinnant's algorithm).
+void civil_from_days(long z, long& y, unsigned& m, unsigned& d) {
+  z += 719468;
+  const long era = (z >= 0 ? z : z - 146096) / 146097;
+  const unsigned doe = static_cast<unsigned>(z - era * 146097);
+  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const unsigned mp = (5 * doy + 2) / 153;
+  d = doy - (153 * mp + 2) / 5 + 1;
+  m = mp < 10 ? mp + 3 : mp - 9;
+  y = static_cast<long>(yoe) + era * 400 + (m <= 2);
+}
+
+// "YYYY-MM-DDTHH:MM:SSZ" of seconds since the epoch, as format_rfc3339 writes it.
+std::size_t utc_text(long secs, char* out) {
+  long days = secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400);
+  long rem = secs - days * 86400;
+  long y;
+  unsigned m, d;
+  civil_from_days(days, y, m, d);
+  if (y < 1000 || y > 9999) { // rare: leave the padding rules to strftime
+    std::string s = format_rfc3339(TimePoint(std::chrono::seconds(secs)));
+    std::size_t n = std::min<std::size_t>(s.size(), 31);
+    std::memcpy(out, s.data(), n);
+    return n;
+  }
+  auto two = [](char* p, long v) {
+    p[0] = static_cast<char>('0' + v / 10);
+    p[1] = static_cast<char>('0' + v % 10);
+  };
+  two(out, y / 100);
+  two(out + 2, y % 100);
+  out[4] = '-';
+  two(out + 5, m);
+  out[7] = '-';
+  two(out + 8, d);
+  out[10] = 'T';
+  two(out + 11, rem / 3600);
+  out[13] = ':';
+  two(out + 14, (rem / 60) % 60);
+  out[16] = ':';
+  two(out + 17, rem % 60);
+  out[19] = 'Z';
+  return 20;
 }
 
 Started parse_started(std::string_view v) {
@@ -303,11 +368,14 @@ Started parse_started(std::string_view v) {
                               86400 +
                           h * 3600 + mi * 60 + se;
   const long utc_secs = local_secs - sign * (oh * 3600 + om * 60 + os);
-  st.utc = format_rfc3339(TimePoint(std::chrono::seconds(utc_secs)));
-  st.local = std::string(v.substr(0, 19));
-  char off[8];
-  std::snprintf(off, sizeof off, "%c%02ld:%02ld", sign < 0 ? '-' : '+', oh, om);
-  st.offset = off;
+  st.m_utc_len = utc_text(utc_secs, st.m_utc);
+  std::memcpy(st.m_local, v.data(), 19);
+  st.m_offset[0] = sign < 0 ? '-' : '+'; // "-04:00" (oh and om are two digits each)
+  st.m_offset[1] = static_cast<char>('0' + oh / 10);
+  st.m_offset[2] = static_cast<char>('0' + oh % 10);
+  st.m_offset[3] = ':';
+  st.m_offset[4] = static_cast<char>('0' + om / 10);
+  st.m_offset[5] = static_cast<char>('0' + om % 10);
   st.known = true;
   return st;
 }
@@ -316,24 +384,54 @@ Started parse_started(std::string_view v) {
 class Formatter {
 public:
   Formatter(const ExportOptions& o, const tenant::TenantRef& t, std::string tz)
-      : m_o(o), m_t(t), m_tz(std::move(tz)) {
+      : m_o(o), m_t(t), m_tz(std::move(tz)),
+        m_redact(o.redaction == Redaction::on && o.redactor != nullptr) {
     if (o.redactor) m_counts = o.redactor->zero_counts();
+    m_tenant_json = ",\"tenant_id\":";
+    append_json_string(m_tenant_json, m_t.id);
+    m_tenant_json += ",\"tenant\":";
+    append_json_string(m_tenant_json, m_t.slug);
+    m_tenant_json += ",\"started_at\":";
+    m_tz_json = ",\"timezone\":";
+    append_json_string(m_tz_json, m_tz);
   }
 
   // Redacted (or not) text of a field; valid until the next call.
   std::string_view field(std::string_view text, std::string& scratch) {
-    if (m_o.redaction == Redaction::off || !m_o.redactor || text.empty()) return text;
+    if (!m_redact || text.empty()) return text;
     scratch.clear();
     m_o.redactor->redact_into(text, scratch, &m_counts);
     return scratch;
   }
-  std::string_view caller_name(const std::string& name) const {
+  // append_json_string(out, field(text)) in one pass: the redaction labels need no escaping.
+  void json_field(std::string& out, std::string_view text) {
+    out.push_back('"');
+    if (!m_redact || text.empty()) {
+      append_json_chars(out, text);
+      out.push_back('"');
+      return;
+    }
+    m_o.redactor->find_into(text, m_spans);
+    std::size_t pos = 0;
+    const auto& labels = m_o.redactor->labels();
+    for (const auto& sp : m_spans) {
+      append_json_chars(out, text.substr(pos, sp.begin - pos));
+      out += "[REDACTED:";
+      out += labels[sp.label];
+      out.push_back(']');
+      ++m_counts.by_label[sp.label];
+      pos = sp.end;
+    }
+    append_json_chars(out, text.substr(pos));
+    out.push_back('"');
+  }
+  std::string_view caller_name(std::string_view name) const {
     if (m_o.redaction == Redaction::off || name.empty()) return name;
     return "[REDACTED:name]";
   }
 
-  void txt(std::string& out, const CallRow& r, const Started& st,
-           const std::vector<Turn>& turns) {
+  void txt(std::string& out, const db::CopyRow& r, const Started& st,
+           const std::vector<TurnView>& turns) {
     out += "Call ID:  ";
     out += r.text(c_id);
     out += "\nTenant:   ";
@@ -344,9 +442,9 @@ public:
     if (!st.known) {
       out += "unknown";
     } else {
-      out += st.local;
+      out += st.local();
       out += ' ';
-      out += st.offset;
+      out += st.offset();
       out += " (";
       out += m_tz;
       out += ')';
@@ -373,51 +471,57 @@ public:
     }
   }
 
-  void jsonl(std::string& out, const CallRow& r, const Started& st,
-             const std::vector<Turn>& turns) {
-    auto str_or_null = [&](std::string_view key, const db::Value& v, bool redact) {
+  void jsonl(std::string& out, const db::CopyRow& r, const Started& st,
+             const std::vector<TurnView>& turns) {
+    auto str_or_null = [&](std::string_view key, std::size_t col, bool redact) {
       out += ",\"";
       out += key;
       out += "\":";
-      if (!v) {
+      if (r.is_null(col)) {
         out += "null";
-        return;
+      } else if (redact) {
+        json_field(out, r.text(col));
+      } else {
+        out.push_back('"');
+        append_json_chars(out, r.text(col));
+        out.push_back('"');
       }
-      append_json_string(out, redact ? field(*v, m_scratch) : std::string_view(*v));
     };
-    out += "{\"call_id\":";
-    append_json_string(out, r.text(c_id));
-    out += ",\"tenant_id\":";
-    append_json_string(out, m_t.id);
-    out += ",\"tenant\":";
-    append_json_string(out, m_t.slug);
-    out += ",\"started_at\":";
+    out += "{\"call_id\":\"";
+    append_json_chars(out, r.text(c_id));
+    out += '"';
+    out += m_tenant_json; // tenant_id, tenant and the key of started_at
     if (!st.known) {
       out += "null,\"started_at_local\":null";
     } else {
-      append_json_string(out, st.utc);
-      out += ",\"started_at_local\":\"";
-      out += st.local;
+      out += '"';
+      out += st.utc();
+      out += "\",\"started_at_local\":\"";
+      out += st.local();
       out[out.size() - 9] = 'T'; // "YYYY-MM-DD HH:MM:SS": the space before the time
-      out += st.offset;
+      out += st.offset();
       out += '"';
     }
-    out += ",\"timezone\":";
-    append_json_string(out, m_tz);
-    str_or_null("direction", r.at(c_direction), false);
+    out += m_tz_json;
+    str_or_null("direction", c_direction, false);
     out += ",\"caller_name\":";
-    if (!r.at(c_caller_name))
+    if (r.is_null(c_caller_name)) {
+      out += "null";
+    } else {
+      out.push_back('"');
+      append_json_chars(out, caller_name(r.text(c_caller_name)));
+      out.push_back('"');
+    }
+    str_or_null("from_number", c_from, true);
+    str_or_null("to_number", c_to, false);
+    out += ",\"duration_seconds\":";
+    if (r.is_null(c_duration))
       out += "null";
     else
-      append_json_string(out, caller_name(*r.at(c_caller_name)));
-    str_or_null("from_number", r.at(c_from), true);
-    str_or_null("to_number", r.at(c_to), false);
-    out += ",\"duration_seconds\":";
-    out += r.at(c_duration) ? *r.at(c_duration) : std::string("null");
-    str_or_null("summary", r.at(c_summary), true);
-    out += ",\"redacted\":";
-    out += m_o.redaction == Redaction::on ? "true" : "false";
-    out += ",\"turns\":[";
+      out += r.text(c_duration);
+    str_or_null("summary", c_summary, true);
+    out += m_o.redaction == Redaction::on ? ",\"redacted\":true,\"turns\":["
+                                          : ",\"redacted\":false,\"turns\":[";
     bool first = true;
     for (const auto& turn : turns) {
       out += first ? "{\"role\":\"" : ",{\"role\":\"";
@@ -429,7 +533,7 @@ public:
       else
         out += "null";
       out += ",\"text\":";
-      append_json_string(out, field(turn.text, m_scratch));
+      json_field(out, turn.text);
       out += '}';
     }
     out += "]}";
@@ -439,8 +543,8 @@ public:
     return {"call_id", "started_at", "turn", "t", "role", "text"};
   }
   // One record per turn; returns how many.
-  std::size_t csv(std::string& out, const CallRow& r, const Started& st,
-                  const std::vector<Turn>& turns) {
+  std::size_t csv(std::string& out, const db::CopyRow& r, const Started& st,
+                  const std::vector<TurnView>& turns) {
     std::size_t n = 0;
     for (const auto& turn : turns) {
       std::string t;
@@ -454,7 +558,7 @@ public:
       std::string idx = std::to_string(++n);
       append_csv_field(out, r.text(c_id));
       out += ',';
-      out += st.utc;
+      out += st.utc();
       out += ',';
       out += idx;
       out += ',';
@@ -474,8 +578,11 @@ private:
   const ExportOptions& m_o;
   const tenant::TenantRef& m_t;
   std::string m_tz;
+  bool m_redact;
+  std::string m_tenant_json, m_tz_json;
   RedactionCounts m_counts;
   std::string m_scratch;
+  std::vector<PhiSpan> m_spans;
 };
 
 // ---- the journal: what a resumed run needs --------------------------------------------------
@@ -893,44 +1000,8 @@ Status check_timestamp(std::string_view v, const std::string& flag) {
 }
 
 void append_json_string(std::string& out, std::string_view s) {
-  static const char* k_hex = "0123456789abcdef";
-  static const auto k_plain = [] {
-    std::array<bool, 256> t{};
-    for (int c = 0x20; c < 256; ++c)
-      t[static_cast<std::size_t>(c)] = c != '"' && c != '\\';
-    return t;
-  }();
   out.push_back('"');
-  std::size_t run = 0; // start of the pending run of plain bytes
-  const char* p = s.data();
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    unsigned char c = static_cast<unsigned char>(p[i]);
-    if (k_plain[c]) continue;
-    out.append(s.substr(run, i - run));
-    run = i + 1;
-    switch (c) {
-    case '"':
-      out += "\\\"";
-      break;
-    case '\\':
-      out += "\\\\";
-      break;
-    case '\n':
-      out += "\\n";
-      break;
-    case '\r':
-      out += "\\r";
-      break;
-    case '\t':
-      out += "\\t";
-      break;
-    default:
-      out += "\\u00";
-      out.push_back(k_hex[c >> 4]);
-      out.push_back(k_hex[c & 15]);
-    }
-  }
-  out.append(s.substr(run));
+  append_json_chars(out, s);
   out.push_back('"');
 }
 
@@ -955,8 +1026,8 @@ std::string progress_line(std::uint64_t done, std::uint64_t total,
 
 Result<ExportResult> export_transcripts(db::TenantTx& tx, const tenant::TenantRef& t,
                                         const ExportOptions& o) {
-  if (o.batch_rows == 0 || o.calls_per_file == 0)
-    return make_error(ErrorKind::unexpected, "export batch sizes must be > 0");
+  if (o.calls_per_file == 0)
+    return make_error(ErrorKind::unexpected, "export calls per file must be > 0");
   if (o.redaction == Redaction::on && !o.redactor)
     return make_error(ErrorKind::unexpected, "redaction is on but no redactor was given");
   if (o.out_dir.empty() && !o.stream)
@@ -1068,23 +1139,25 @@ Result<ExportResult> export_transcripts(db::TenantTx& tx, const tenant::TenantRe
   Formatter fmt(o, t, tz);
   JournalState state = prior;
   std::uint64_t done = prior.calls;
-  std::string buf;
+  std::string buf; // to a stream: one call at a time
   buf.reserve(1 << 16);
 
-  // The open part (jsonl/csv) or per-call file (txt).
-  std::optional<FileSink> sink;
+  // The open part (jsonl/csv) or per-call file (txt). Calls are formatted straight into 1 MB
+  // blocks that the writer thread hashes and writes, and hands back for reuse; it also commits
+  // each finished file and appends its journal entry (`journal`, `state` and `res.files_written`
+  // are the writer's until it is drained).
+  constexpr std::size_t k_block = 1 << 20;
+  BlockPool pool(k_block);
+  std::shared_ptr<FileSink> sink;
   std::optional<AsyncWriter> writer;
-  if (journal) writer.emplace(4);
-  constexpr std::size_t k_block = 1 << 20; // formatted calls are handed over 1 MB at a time
+  if (journal) writer.emplace(16, pool);
   std::string block;
   Entry cur;
   RedactionCounts before = fmt.counts();
   auto open_file = [&](const std::string& name) -> Status {
     CRM_TRY_ASSIGN(auto s, FileSink::create((dir / name).string()));
-    sink.emplace(std::move(s));
-    writer->attach(&*sink);
-    block.clear();
-    block.reserve(k_block + (1 << 16));
+    sink = std::make_shared<FileSink>(std::move(s));
+    block = pool.take();
     cur = Entry{};
     cur.file = name;
     before = fmt.counts();
@@ -1100,31 +1173,30 @@ Result<ExportResult> export_transcripts(db::TenantTx& tx, const tenant::TenantRe
     return {};
   };
   auto close_file = [&]() -> Status {
-    if (!block.empty()) CRM_TRY(writer->push(std::move(block)));
+    if (!block.empty()) {
+      CRM_TRY(writer->write(sink, std::move(block)));
+    } else {
+      pool.give(std::move(block));
+    }
     block = std::string();
-    CRM_TRY(writer->drain());
-    CRM_TRY(sink->commit());
-    cur.bytes = sink->bytes();
-    cur.sha256 = sink->sha256_hex();
     const auto& now_counts = fmt.counts().by_label;
     cur.redactions.assign(res.labels.size(), 0);
     for (std::size_t i = 0; i < res.labels.size() && i < now_counts.size(); ++i)
       cur.redactions[i] = now_counts[i] - (i < before.by_label.size() ? before.by_label[i] : 0);
-    CRM_TRY(journal->append(entry_json(cur).dump()));
-    add_entry(state, cur);
-    ++res.files_written;
+    auto commit_file = [&, file = std::move(sink), e = cur]() mutable -> Status {
+      CRM_TRY(file->commit());
+      e.bytes = file->bytes();
+      e.sha256 = file->sha256_hex();
+      CRM_TRY(journal->append(entry_json(e).dump()));
+      add_entry(state, e);
+      ++res.files_written;
+      return {};
+    };
+    CRM_TRY(writer->then(std::move(commit_file)));
     sink.reset();
     return {};
   };
-  auto emit = [&](std::string& chunk) -> Status {
-    if (sink) {
-      block += chunk;
-      if (block.size() < k_block) return {};
-      CRM_TRY(writer->push(std::move(block)));
-      block = std::string();
-      block.reserve(k_block + (1 << 16));
-      return {};
-    }
+  auto emit_stream = [&](const std::string& chunk) -> Status {
     if (o.stream_is_tty) {
       std::string esc = for_terminal(chunk, o.format);
       o.stream->write(esc.data(), static_cast<std::streamsize>(esc.size()));
@@ -1139,40 +1211,46 @@ Result<ExportResult> export_transcripts(db::TenantTx& tx, const tenant::TenantRe
   std::uint64_t part = prior.entries; // parts are numbered on from earlier runs
   std::uint64_t in_part = 0;
   if (!journal && o.format == Format::csv) {
-    std::string head = "call_id,started_at,turn,t,role,text\r\n";
-    CRM_TRY(emit(head));
+    const std::string head = "call_id,started_at,turn,t,role,text\r\n";
+    CRM_TRY(emit_stream(head));
   }
   if (o.on_progress) CRM_TRY(o.on_progress(done, total));
 
-  auto streamed = prefetched_stream(tx, sql, params, o.batch_rows, 2, [&](const CallRow& r) -> Status {
-    const auto& turns = r.turns;
+  TurnBuffer turn_buf;
+  auto on_call = [&](const db::CopyRow& r) -> Status {
+    call_turns_into(r.text(c_transcript), r.text(c_meta), turn_buf);
+    const auto& turns = turn_buf.turns();
     const Started started = parse_started(r.text(c_started));
     if (journal) {
       if (o.format == Format::txt) {
-        CRM_TRY(open_file(r.text(c_id) + ".txt"));
+        CRM_TRY(open_file(std::string(r.text(c_id)) + ".txt"));
         cur.call_id = r.text(c_id);
       } else if (!sink) {
         CRM_TRY(open_file(part_name(++part, o.format)));
         in_part = 0;
       }
     }
-    buf.clear();
-    std::size_t rows = turns.size();
+    std::string& out = sink ? block : buf;
+    if (!sink) buf.clear();
+    const std::size_t rows = turns.size();
     switch (o.format) {
     case Format::txt:
-      fmt.txt(buf, r, started, turns);
-      if (!journal) buf += '\n';
+      fmt.txt(out, r, started, turns);
+      if (!journal) out += '\n';
       break;
     case Format::jsonl:
-      fmt.jsonl(buf, r, started, turns);
-      buf += '\n';
+      fmt.jsonl(out, r, started, turns);
+      out += '\n';
       break;
     case Format::csv:
-      fmt.csv(buf, r, started, turns);
+      fmt.csv(out, r, started, turns);
       break;
     }
-    CRM_TRY(emit(buf));
     if (sink) {
+      if (block.size() >= k_block) {
+        CRM_TRY(writer->write(sink, std::move(block)));
+        block = pool.take();
+      }
       cur.calls += 1;
       cur.turns += rows;
       cur.no_transcript += turns.empty() ? 1 : 0;
@@ -1181,6 +1259,7 @@ Result<ExportResult> export_transcripts(db::TenantTx& tx, const tenant::TenantRe
       ++in_part;
       if (o.format == Format::txt || in_part >= o.calls_per_file) CRM_TRY(close_file());
     } else {
+      CRM_TRY(emit_stream(buf));
       state.calls += 1;
       state.turns += rows;
       state.no_transcript += turns.empty() ? 1 : 0;
@@ -1188,9 +1267,11 @@ Result<ExportResult> export_transcripts(db::TenantTx& tx, const tenant::TenantRe
     ++done;
     if (o.on_progress && done % 250 == 0) CRM_TRY(o.on_progress(done, total));
     return {};
-  });
+  };
+  auto streamed = db::copy_out(tx, sql, params, on_call);
   if (!streamed) return std::move(streamed).error().with_context("exporting transcripts");
   if (sink) CRM_TRY(close_file());
+  if (writer) CRM_TRY(writer->drain());
   if (o.on_progress) CRM_TRY(o.on_progress(done, total));
   if (!journal) {
     o.stream->flush();

@@ -1,7 +1,8 @@
 // `transcripts export`: a tenant's calls as txt (one file per call), JSONL (one object per call)
-// or CSV (one RFC 4180 row per turn), streamed through a server-side cursor from one snapshot,
-// redacted by default, written under temporary names and renamed, listed in manifest.json with
-// counts and SHA-256, and resumable after a crash (lib/README.md "Transcripts").
+// or CSV (one RFC 4180 row per turn), streamed by one COPY (SELECT ...) TO STDOUT in the caller's
+// snapshot, redacted by default, written under temporary names and renamed, listed in
+// manifest.json with counts and SHA-256, and resumable after a crash (lib/README.md
+// "Transcripts").
 #pragma once
 #include "core/clock.hpp"
 #include "core/result.hpp"
@@ -61,8 +62,6 @@ struct ExportOptions {
   /// Why redaction is off (recorded in the manifest; the cmd layer requires it).
   std::string reason;
   TimePoint now;                   // exported_at
-  std::size_t batch_rows = 2000;   // calls per FETCH (about 5 MB of 2 KB transcripts); at most
-                                   // four batches are held in memory at a time
   std::size_t calls_per_file = 10000; // jsonl and csv: calls per part file
   /// Count the matching calls first (for a progress bar's ETA).
   bool count_first = false;

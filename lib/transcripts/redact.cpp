@@ -5,6 +5,9 @@
 #include <algorithm>
 #include <array>
 #include <initializer_list>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace crm::transcripts {
 namespace {
@@ -29,6 +32,27 @@ struct Tables {
   }
 };
 const Tables k_t;
+
+// The first i in [i, n) where a match may start (a trigger byte), or n.
+std::size_t next_trigger(const char* p, std::size_t i, std::size_t n) {
+#if defined(__SSE2__)
+  // 16 bytes at a time: most bytes are letters and spaces.
+  const __m128i zero = _mm_set1_epi8('0'), nine = _mm_set1_epi8('9');
+  const __m128i plus = _mm_set1_epi8('+'), paren = _mm_set1_epi8('('), at = _mm_set1_epi8('@');
+  for (; i + 16 <= n; i += 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+    const __m128i digit = _mm_and_si128(_mm_cmpeq_epi8(_mm_max_epu8(v, zero), v),
+                                        _mm_cmpeq_epi8(_mm_min_epu8(v, nine), v));
+    const __m128i other = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, plus), _mm_cmpeq_epi8(v, paren)),
+                                       _mm_cmpeq_epi8(v, at));
+    if (const int mask = _mm_movemask_epi8(_mm_or_si128(digit, other)))
+      return i + static_cast<std::size_t>(__builtin_ctz(static_cast<unsigned>(mask)));
+  }
+#endif
+  while (i < n && !k_t.trigger[static_cast<unsigned char>(p[i])])
+    ++i;
+  return i;
+}
 
 bool is_digit(char c) {
   return c >= '0' && c <= '9';
@@ -462,17 +486,20 @@ RedactionCounts PhiRedactor::zero_counts() const {
 
 std::vector<PhiSpan> PhiRedactor::find(std::string_view s) const {
   std::vector<PhiSpan> spans;
+  find_into(s, spans);
+  return spans;
+}
+
+void PhiRedactor::find_into(std::string_view s, std::vector<PhiSpan>& spans) const {
+  spans.clear();
   const std::size_t n = s.size();
   std::size_t i = 0;
   auto push = [&](std::size_t b, std::size_t e, PhiKind k) {
     spans.push_back({b, e, static_cast<std::size_t>(k)});
   };
   const char* const p = s.data();
-  const bool* const trigger = k_t.trigger.data();
   while (i < n) {
-    // The hot loop: most bytes are letters and spaces.
-    while (i < n && !trigger[static_cast<unsigned char>(p[i])])
-      ++i;
+    i = next_trigger(p, i, n); // the hot loop
     if (i >= n) break;
     unsigned char c = static_cast<unsigned char>(p[i]);
     const std::size_t floor = spans.empty() ? 0 : spans.back().end;
@@ -557,7 +584,6 @@ std::vector<PhiSpan> PhiRedactor::find(std::string_view s) const {
     }
     spans.swap(merged);
   }
-  return spans;
 }
 
 void PhiRedactor::redact_into(std::string_view text, std::string& out,

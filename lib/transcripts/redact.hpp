@@ -49,6 +49,8 @@ public:
   const std::vector<std::string>& labels() const { return m_labels; }
   /// Every match in `text`, sorted, non-overlapping (overlaps merged into the earlier match).
   std::vector<PhiSpan> find(std::string_view text) const;
+  /// find() into `spans` (cleared first), reusing its storage.
+  void find_into(std::string_view text, std::vector<PhiSpan>& spans) const;
   /// Appends `text` to `out` with every match replaced by `[REDACTED:<label>]`; counts matches
   /// into `counts` when given (by_label is sized on first use).
   void redact_into(std::string_view text, std::string& out, RedactionCounts* counts = nullptr) const;

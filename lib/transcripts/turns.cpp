@@ -143,10 +143,16 @@ const char* role_label(Role r) {
   return "Unknown";
 }
 
-std::vector<Turn> parse_transcript_text(std::string_view text) {
-  std::vector<Turn> out;
-  out.reserve(text.size() / 64 + 1);
-  bool open = false; // a turn is open for continuation lines
+void parse_transcript_into(std::string_view text, TurnBuffer& out) {
+  auto& turns = out.m_turns;
+  auto& joined = out.m_joined;
+  turns.clear();
+  joined.clear();
+  // Joined texts never outgrow the transcript (each is at most its lines' span), so with this
+  // capacity `joined` never reallocates and views into it stay valid.
+  joined.reserve(text.size());
+  bool open = false;           // a turn is open for continuation lines
+  bool last_joined = false;    // the open turn's text lives in `joined` (at its end)
   std::size_t pos = 0;
   while (pos <= text.size()) {
     std::size_t nl = text.find('\n', pos);
@@ -168,8 +174,9 @@ std::vector<Turn> parse_transcript_text(std::string_view text) {
       if (auto r = role_of_label(rest.substr(0, colon))) {
         std::string_view body = rest.substr(colon + 1);
         if (!body.empty() && body.front() == ' ') body.remove_prefix(1);
-        out.push_back({*r, t, std::string(body)});
+        turns.push_back({*r, t, body});
         open = true;
+        last_joined = false;
         continue;
       }
     }
@@ -178,18 +185,43 @@ std::vector<Turn> parse_transcript_text(std::string_view text) {
     for (int k = 0; k < 2 && !cont.empty() && cont.front() == ' '; ++k)
       cont.remove_prefix(1);
     if (!open) {
-      out.push_back({Role::unknown, std::nullopt, std::string(cont)});
+      turns.push_back({Role::unknown, std::nullopt, cont});
       open = true;
+      last_joined = false;
       continue;
     }
-    out.back().text += '\n';
-    out.back().text.append(cont);
+    std::string_view& prev = turns.back().text;
+    if (!last_joined && !prev.empty() && prev.data() + prev.size() + 1 == cont.data() &&
+        prev.data()[prev.size()] == '\n') {
+      prev = std::string_view(prev.data(), prev.size() + 1 + cont.size()); // contiguous
+      continue;
+    }
+    if (!last_joined) { // move the turn's text to the end of `joined`
+      const std::size_t at = joined.size();
+      joined.append(prev);
+      prev = std::string_view(joined.data() + at, prev.size());
+      last_joined = true;
+    }
+    joined += '\n';
+    joined.append(cont);
+    prev = std::string_view(prev.data(), prev.size() + 1 + cont.size());
   }
-  std::erase_if(out, [](const Turn& t) { return t.text.empty(); });
+  std::erase_if(turns, [](const TurnView& v) { return v.text.empty(); });
+}
+
+std::vector<Turn> parse_transcript_text(std::string_view text) {
+  TurnBuffer buf;
+  parse_transcript_into(text, buf);
+  std::vector<Turn> out;
+  out.reserve(buf.turns().size());
+  for (const auto& v : buf.turns())
+    out.push_back({v.role, v.offset_s, std::string(v.text)});
   return out;
 }
 
-std::vector<Turn> call_turns(std::string_view transcript, std::string_view metadata_json) {
+namespace {
+// Turns from metadata JSON (empty when it has none usable).
+std::vector<Turn> metadata_turns(std::string_view metadata_json) {
   // Only parse metadata that can hold one of the keys read below.
   if (metadata_json.size() > 2 && (metadata_json.find("\"turns\"") != std::string_view::npos ||
                                    metadata_json.find("\"transcript\"") != std::string_view::npos ||
@@ -210,7 +242,25 @@ std::vector<Turn> call_turns(std::string_view transcript, std::string_view metad
           return t;
     }
   }
+  return {};
+}
+} // namespace
+
+std::vector<Turn> call_turns(std::string_view transcript, std::string_view metadata_json) {
+  if (auto t = metadata_turns(metadata_json); !t.empty()) return t;
   return parse_transcript_text(transcript);
+}
+
+void call_turns_into(std::string_view transcript, std::string_view metadata_json,
+                     TurnBuffer& out) {
+  out.m_owned = metadata_turns(metadata_json);
+  if (out.m_owned.empty()) {
+    parse_transcript_into(transcript, out);
+    return;
+  }
+  out.m_turns.clear();
+  for (const auto& t : out.m_owned)
+    out.m_turns.push_back({t.role, t.offset_s, t.text});
 }
 
 std::string format_offset(std::optional<double> offset_s) {

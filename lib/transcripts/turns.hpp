@@ -25,6 +25,30 @@ struct Turn {
   bool operator==(const Turn&) const = default;
 };
 
+/// A turn whose text is borrowed: from the transcript given to call_turns_into(), or from the
+/// TurnBuffer that holds it.
+struct TurnView {
+  Role role = Role::unknown;
+  std::optional<double> offset_s;
+  std::string_view text;
+};
+
+/// Reusable storage for call_turns_into(): once warm, a free-text transcript is split into turns
+/// without allocating (texts are views into the transcript where its lines are contiguous).
+class TurnBuffer {
+public:
+  /// The turns of the last call_turns_into(); valid until the next one with this buffer and while
+  /// the transcript it read lives.
+  const std::vector<TurnView>& turns() const { return m_turns; }
+
+private:
+  friend void call_turns_into(std::string_view, std::string_view, TurnBuffer&);
+  friend void parse_transcript_into(std::string_view, TurnBuffer&);
+  std::vector<TurnView> m_turns;
+  std::string m_joined;      // texts of turns whose lines are not contiguous in the transcript
+  std::vector<Turn> m_owned; // turns read from metadata JSON
+};
+
 /// The turns of one call, from its stored columns. Preference order:
 ///  1. `metadata.turns`: [{"role": "agent"|"caller", "text": "...", "t": seconds}] — the key the
 ///     webhook daemon and `calls import` write (role also accepts the provider spellings below);
@@ -37,6 +61,9 @@ struct Turn {
 /// falls through to the next source, never fails. Items without text are skipped.
 std::vector<Turn> call_turns(std::string_view transcript, std::string_view metadata_json);
 
+/// call_turns() into `out` (same turns, same order), reusing its storage.
+void call_turns_into(std::string_view transcript, std::string_view metadata_json, TurnBuffer& out);
+
 /// Parses a free-text transcript: one turn per line that starts with a speaker label
 /// (`AI:`, `Agent:`, `Assistant:`, `Bot:` → agent; `User:`, `Caller:`, `Customer:` → caller;
 /// case-insensitive), optionally after a time `[mm:ss]` or `[h:mm:ss]` (the txt export's own
@@ -44,6 +71,8 @@ std::vector<Turn> call_turns(std::string_view transcript, std::string_view metad
 /// "\n"; up to two leading spaces of indentation removed); blank lines between turns are dropped;
 /// CRLF is read as LF. Text before the first label becomes one `unknown` turn.
 std::vector<Turn> parse_transcript_text(std::string_view text);
+/// parse_transcript_text() into `out`, reusing its storage.
+void parse_transcript_into(std::string_view text, TurnBuffer& out);
 
 /// `[mm:ss]` of an offset (minutes may exceed 59: `[75:02]`), `[--:--]` without one.
 std::string format_offset(std::optional<double> offset_s);
