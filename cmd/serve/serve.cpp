@@ -221,7 +221,12 @@ Result<void> run_serve(const ServeOptions& o, Deps& d) {
   sigemptyset(&sigs);
   sigaddset(&sigs, SIGTERM);
   sigaddset(&sigs, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
+  sigset_t before;
+  pthread_sigmask(SIG_BLOCK, &sigs, &before);
+  struct RestoreMask { // the calling thread's mask again on every way out (tests run in-process)
+    sigset_t mask;
+    ~RestoreMask() { pthread_sigmask(SIG_SETMASK, &mask, nullptr); }
+  } restore{before};
 
   Metrics metrics;
   db::PoolOptions po;

@@ -605,6 +605,12 @@ void Server::Impl::routes() {
   s.set_read_timeout(std::chrono::duration_cast<std::chrono::seconds>(opt.read_timeout).count());
   s.set_write_timeout(std::chrono::duration_cast<std::chrono::seconds>(opt.read_timeout).count());
   s.new_task_queue = [this] { return new BoundedPool(opt.threads, opt.backlog, refused); };
+  // SO_REUSEADDR only: httplib's default also sets SO_REUSEPORT, which would let a second daemon
+  // share a port that is in use without a word (run copies on distinct ports behind the proxy).
+  s.set_socket_options([](socket_t sock) {
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
   s.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
     // The body cap from the Content-Length, before a byte of the body is read.
     if (req.has_header("Content-Length")) {

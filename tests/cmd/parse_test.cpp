@@ -21,6 +21,7 @@
 #include "cmd/transcripts/commands.hpp"
 #include "cmd/user/commands.hpp"
 #include "cmd/version/commands.hpp"
+#include "cmd/serve/commands.hpp"
 #include "cmd/webhooks/commands.hpp"
 #include "cmd_harness.hpp"
 
@@ -33,6 +34,7 @@ namespace {
 
 // The command paths the tests below parse. Add a verb → add it here and a test for it.
 const std::set<std::string> k_parse_covered = {
+    "serve",
     "audit data",       "audit rls",      "__gendocs",       "agent create",     "agent disable",
     "agent enable",     "agent list",     "agent show",      "apikey create",    "apikey list",
     "apikey revoke",    "completion",     "config profiles", "config validate",  "config view",
@@ -913,6 +915,23 @@ TEST(Parse, RecordingsShareAndVerify) {
   EXPECT_EQ(v->effect(), cmd::Effect::reads);
   EXPECT_FALSE(parse({"recordings", "verify"})->ok());
   EXPECT_FALSE(parse({"recordings"})->ok());
+}
+
+TEST(Parse, Serve) {
+  auto p = parse_ok({"serve", "--listen", "0.0.0.0:9000", "--threads", "8", "--max-body", "256KiB",
+                     "--batch-max", "32", "--batch-wait", "5ms", "--committers", "3"},
+                    "serve");
+  const auto& o = p->options<cmd::ServeOptions>();
+  EXPECT_EQ(o.listen, "0.0.0.0:9000");
+  EXPECT_EQ(o.threads, 8);
+  EXPECT_EQ(o.max_body, "256KiB");
+  EXPECT_EQ(o.batch_max, 32);
+  EXPECT_EQ(o.batch_wait, "5ms");
+  EXPECT_EQ(o.committers, 3);
+  EXPECT_EQ(p->effect(), cmd::Effect::writes); // refused under --read-only
+  auto d = parse_ok({"serve"}, "serve");
+  EXPECT_EQ(d->options<cmd::ServeOptions>().listen, "127.0.0.1:8080");
+  EXPECT_FALSE(parse({"serve", "--threads", "many"})->ok());
 }
 
 TEST(Parse, WebhooksListAndReplay) {

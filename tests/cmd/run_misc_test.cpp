@@ -367,3 +367,28 @@ TEST(RunGlobal, QuietAndVerboseBeforeAnotherOptionAreFlags) {
     EXPECT_EQ(r.json()["version"], cmd::version_string());
   }
 }
+
+TEST(RunServe, BadFlagsAreUsageErrorsBeforeAnythingStarts) {
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"serve", "--listen", "8080"},
+           {"serve", "--listen", "127.0.0.1:99999"},
+           {"serve", "--listen", "127.0.0.1:"},
+           {"serve", "--threads", "0"},
+           {"serve", "--max-body", "12 parsecs"},
+           {"serve", "--max-body", "1GiB"},
+           {"serve", "--batch-max", "0"},
+           {"serve", "--batch-wait", "5s"},
+           {"serve", "--read-timeout", "10s", "--request-timeout", "1s"},
+           {"serve", "--committers", "99"}}) {
+    Cli cli;
+    std::vector<std::string> full = {"-o", "json"};
+    full.insert(full.end(), args.begin(), args.end());
+    auto r = cli(full);
+    EXPECT_EQ(r.code, 2) << r;
+    EXPECT_EQ(r.error_json()["kind"], "usage") << r;
+  }
+  // No database configured: a configuration error naming what to set (exit 10).
+  Cli cli;
+  auto r = cli({"-o", "json", "serve", "--listen", "127.0.0.1:0"});
+  EXPECT_EQ(r.code, 10) << r;
+}

@@ -532,6 +532,20 @@ TEST_F(Serve, SuspendedTenantsEventsAreHeldThenReplayedAfterResume) {
   EXPECT_EQ(count("SELECT count(*) FROM calls WHERE external_call_id = $1", {call}), 1);
 }
 
+TEST_F(Serve, DryRunChecksSettingsPortAndDatabaseThenExits) {
+  auto r = run({"--dry-run", "serve", "--listen", "127.0.0.1:0"});
+  ASSERT_EQ(r.code, 0) << r;
+  auto j = r.json();
+  EXPECT_EQ(j["dry_run"], true);
+  EXPECT_EQ(j["vapi_secrets"], 0); // none configured here: those requests would be refused
+  // A port already taken is a usage error naming --listen.
+  Daemon d(s_db->url());
+  ASSERT_GT(d.port(), 0);
+  auto taken = run({"--dry-run", "serve", "--listen", "127.0.0.1:" + std::to_string(d.port())});
+  EXPECT_EQ(taken.code, 2) << taken;
+  EXPECT_NE(taken.err.find("--listen"), std::string::npos) << taken;
+}
+
 TEST_F(Serve, HealthReadinessAndMetrics) {
   Daemon d(s_db->url());
   ASSERT_GT(d.port(), 0);
