@@ -107,38 +107,54 @@ Status apply_message(db::TenantTx& tx, const MessageEvent& m) {
   return {};
 }
 
-Result<std::optional<Route>> route_of_org(db::Tx& tx, const std::string& org_id,
-                                          const std::string& agent_id) {
-  CRM_TRY_ASSIGN(auto r, tx.exec("SELECT status FROM organizations WHERE id = $1::uuid", {org_id}));
-  if (r.empty()) return std::optional<Route>();
-  return std::optional<Route>(Route{org_id, agent_id, r.get(0, "status")});
+// The organization columns a route carries (a TenantRef), read in the route's own statement.
+constexpr const char* k_org_columns =
+    "o.id::text AS id, o.slug, o.name, o.status, o.isolation, coalesce(o.schema_name, '') AS "
+    "schema_name";
+
+std::optional<Route> route_from(const db::Rows& r) {
+  if (r.empty()) return std::nullopt;
+  Route rt;
+  rt.org_id = r.get(0, "id");
+  rt.agent_id = r.get(0, "agent_id");
+  rt.status = r.get(0, "status");
+  rt.tenant.id = rt.org_id;
+  rt.tenant.slug = r.get(0, "slug");
+  rt.tenant.name = r.get(0, "name");
+  rt.tenant.status = rt.status;
+  rt.tenant.isolation = r.get(0, "isolation") == "schema" ? db::Isolation::schema
+                                                           : db::Isolation::row;
+  rt.tenant.schema = r.get(0, "schema_name");
+  return rt;
 }
 
-// Applies a resolved, routable event inside `tx` (admin) through the tenant's own scope.
+// Applies a resolved, routable event inside `tx` (admin) through the tenant's own scope. `fresh`:
+// the inbox row was just inserted in its final state (processed or held), nothing to update.
 Result<IngestResult> apply(db::Tx& tx, const tenant::Tenancy& tenancy, const Route& route,
-                           const Delivery& d, long long inbox_id) {
+                           const Delivery& d, long long inbox_id, bool fresh) {
   IngestResult res;
   res.org_id = route.org_id;
   res.inbox_id = inbox_id;
   if (route.status == "suspended") {
-    CRM_TRY(tx.exec("UPDATE webhook_events SET state = 'held', org_id = $2::uuid, attempts = "
-                    "attempts + 1 WHERE id = $1",
-                    {std::to_string(inbox_id), route.org_id}));
+    if (!fresh)
+      CRM_TRY(tx.exec("UPDATE webhook_events SET state = 'held', org_id = $2::uuid, attempts = "
+                      "attempts + 1 WHERE id = $1",
+                      {std::to_string(inbox_id), route.org_id}));
     res.outcome = Outcome::held;
     res.reason = "tenant suspended: kept in the inbox (held) for `webhooks replay`";
     return res;
   }
-  CRM_TRY_ASSIGN(auto ref, tenant::resolve(tx, route.org_id));
-  CRM_TRY_ASSIGN(auto scoped, db::scoped(tx, tenant::scope_of(ref, tenancy)));
+  CRM_TRY_ASSIGN(auto scoped, db::scoped(tx, tenant::scope_of(route.tenant, tenancy)));
   if (d.event.call) {
     CRM_TRY(apply_call(*scoped, route, *d.event.call));
   } else if (d.event.message) {
     CRM_TRY(apply_message(*scoped, *d.event.message));
   }
   scoped.reset();
-  CRM_TRY(tx.exec("UPDATE webhook_events SET state = 'processed', org_id = $2::uuid, processed_at "
-                  "= now(), attempts = attempts + 1, error = NULL WHERE id = $1",
-                  {std::to_string(inbox_id), route.org_id}));
+  if (!fresh)
+    CRM_TRY(tx.exec("UPDATE webhook_events SET state = 'processed', org_id = $2::uuid, "
+                    "processed_at = now(), attempts = attempts + 1, error = NULL WHERE id = $1",
+                    {std::to_string(inbox_id), route.org_id}));
   res.outcome = Outcome::stored;
   return res;
 }
@@ -150,9 +166,13 @@ std::string event_key_of(const Delivery& d) {
 }
 
 std::string insert_inbox_sql() {
+  // Inserted in its final state when the event is applied in the same transaction (processed,
+  // held): no second write of the row.
   return "INSERT INTO webhook_events (provider, event_key, org_id, headers, body, state, route, "
-         "event_type) VALUES ($1, $2, nullif($3, '')::uuid, $4::jsonb, decode($5, 'hex'), $6, $7, "
-         "$8) ON CONFLICT (provider, event_key) DO NOTHING RETURNING id";
+         "event_type, processed_at, attempts) VALUES ($1, $2, nullif($3, '')::uuid, $4::jsonb, "
+         "decode($5, 'hex'), $6, $7, $8, CASE WHEN $6 = 'processed' THEN now() END, CASE WHEN $6 "
+         "IN ('processed', 'held', 'failed') THEN 1 ELSE 0 END) ON CONFLICT (provider, event_key) "
+         "DO NOTHING RETURNING id";
 }
 
 std::string event_type_of(const Delivery& d) {
@@ -176,21 +196,23 @@ const char* outcome_name(Outcome o) {
 }
 
 Result<std::optional<Route>> resolve(db::Tx& tx, const Delivery& d) {
+  const std::string cols = k_org_columns;
   if (!d.agent_uuid.empty()) {
-    CRM_TRY_ASSIGN(auto r, tx.exec("SELECT org_id::text AS org_id FROM agent_routes WHERE "
-                                   "agent_id = $1::uuid",
+    CRM_TRY_ASSIGN(auto r, tx.exec("SELECT r.agent_id::text AS agent_id, " + cols +
+                                       " FROM agent_routes r JOIN organizations o ON o.id = "
+                                       "r.org_id WHERE r.agent_id = $1::uuid LIMIT 1",
                                    {d.agent_uuid}));
-    if (r.empty()) return std::optional<Route>();
-    return route_of_org(tx, r.get(0, "org_id"), d.agent_uuid);
+    return route_from(r);
   }
   std::optional<std::string> number;
   if (d.event.call) {
     const auto& e = *d.event.call;
     if (!e.agent_external_id.empty()) {
-      CRM_TRY_ASSIGN(auto r, tx.exec("SELECT org_id::text AS org_id, agent_id::text AS agent_id "
-                                     "FROM agent_routes WHERE provider = $1 AND external_id = $2",
+      CRM_TRY_ASSIGN(auto r, tx.exec("SELECT r.agent_id::text AS agent_id, " + cols +
+                                         " FROM agent_routes r JOIN organizations o ON o.id = "
+                                         "r.org_id WHERE r.provider = $1 AND r.external_id = $2",
                                      {e.provider, e.agent_external_id}));
-      if (!r.empty()) return route_of_org(tx, r.get(0, "org_id"), r.get(0, "agent_id"));
+      if (!r.empty()) return route_from(r);
     }
     number = e.direction == std::optional<std::string>("outbound") ? e.from_number : e.to_number;
   } else if (d.event.message) {
@@ -198,10 +220,11 @@ Result<std::optional<Route>> resolve(db::Tx& tx, const Delivery& d) {
     number = m.direction == "inbound" ? m.to : m.from;
   }
   if (!number || !is_e164(*number)) return std::optional<Route>();
-  CRM_TRY_ASSIGN(auto r, tx.exec("SELECT org_id::text AS org_id FROM number_routes WHERE e164 = $1",
+  CRM_TRY_ASSIGN(auto r, tx.exec("SELECT '' AS agent_id, " + cols +
+                                     " FROM number_routes n JOIN organizations o ON o.id = "
+                                     "n.org_id WHERE n.e164 = $1",
                                  {*number}));
-  if (r.empty()) return std::optional<Route>();
-  return route_of_org(tx, r.get(0, "org_id"), "");
+  return route_from(r);
 }
 
 namespace {
@@ -211,10 +234,13 @@ Result<IngestResult> store(db::Tx& tx, const tenant::Tenancy& tenancy, const Del
   IngestResult res;
   CRM_TRY_ASSIGN(auto route, resolve(tx, d));
   if (route && route->status == "deleted") route.reset(); // a deleted tenant routes nothing
+  const char* state = !route                         ? "unrouted"
+                      : route->status == "suspended" ? "held"
+                                                     : "processed";
   CRM_TRY_ASSIGN(auto ins, tx.exec(insert_inbox_sql(),
                                    {d.provider, event_key_of(d), route ? route->org_id : "",
-                                    d.headers.dump(), crypto::hex(d.body),
-                                    route ? "received" : "unrouted", d.route, event_type_of(d)}));
+                                    d.headers.dump(), crypto::hex(d.body), state, d.route,
+                                    event_type_of(d)}));
   if (ins.empty()) {
     // Stored before (also by another daemon, concurrently: the unique constraint decided).
     res.outcome = Outcome::duplicate;
@@ -230,7 +256,7 @@ Result<IngestResult> store(db::Tx& tx, const tenant::Tenancy& tenancy, const Del
     res.reason = "no tenant has this agent or number: kept in the inbox for `webhooks replay`";
     return res;
   }
-  return apply(tx, tenancy, *route, d, id);
+  return apply(tx, tenancy, *route, d, id, true);
 }
 
 bool nothing_to_store(const Delivery& d) {
@@ -394,7 +420,7 @@ Result<std::optional<IngestResult>> replay(db::Connection& c, const tenant::Tena
     return std::optional<IngestResult>(
         IngestResult{Outcome::unrouted, 404, "", "still no tenant for it", inbox_id});
   }
-  CRM_TRY_ASSIGN(auto res, apply(*tx, tenancy, *route, d, inbox_id));
+  CRM_TRY_ASSIGN(auto res, apply(*tx, tenancy, *route, d, inbox_id, false));
   CRM_TRY(tx->commit());
   return std::optional<IngestResult>(res);
 }

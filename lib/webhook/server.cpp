@@ -39,6 +39,8 @@ struct RequestNote {
 thread_local RequestNote t_note;
 // Set by the worker pool when a connection is run on the acceptor thread to be refused.
 thread_local bool t_refuse = false;
+// Requests served on one keep-alive connection (also what the Keep-Alive header announces).
+constexpr std::size_t k_keep_alive_requests = 16;
 
 long long ms_left(steady::time_point deadline) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(deadline - steady::now()).count();
@@ -279,7 +281,7 @@ private:
     DeadlineStream strm(sock, o.read_timeout, o.read_timeout);
     t_stream = &strm;
     bool first = true;
-    for (std::size_t left = 16; left > 0; --left) {
+    for (std::size_t left = k_keep_alive_requests; left > 0; --left) {
       // Wait for the next request (the first one within a read timeout), giving up early when
       // the server stops: an idle keep-alive connection is no in-flight request.
       const auto idle_until = steady::now() + (first ? o.read_timeout : o.keep_alive);
@@ -602,6 +604,9 @@ void Server::Impl::access_log(const httplib::Request& req, const httplib::Respon
 void Server::Impl::routes() {
   auto& s = *http;
   s.set_payload_max_length(opt.max_body);
+  s.set_keep_alive_max_count(k_keep_alive_requests);
+  s.set_keep_alive_timeout(std::max<time_t>(
+      1, std::chrono::duration_cast<std::chrono::seconds>(opt.keep_alive).count()));
   s.set_read_timeout(std::chrono::duration_cast<std::chrono::seconds>(opt.read_timeout).count());
   s.set_write_timeout(std::chrono::duration_cast<std::chrono::seconds>(opt.read_timeout).count());
   s.new_task_queue = [this] { return new BoundedPool(opt.threads, opt.backlog, refused); };
