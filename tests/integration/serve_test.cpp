@@ -188,6 +188,12 @@ TEST_F(Serve, RefusesEveryBadSignatureWith401AndStoresNothing) {
   // Stale either way, then the same body freshly signed is accepted.
   EXPECT_EQ(post("/webhooks/vapi", vapi_headers(s.vapi, body, unix_now() - 3600), body), 401);
   EXPECT_EQ(post("/webhooks/vapi", vapi_headers(s.vapi, body, unix_now() + 3600), body), 401);
+  {
+    // A stale delivery refused, then the same bytes freshly signed: accepted.
+    const std::string other = end_of_call(uid("call"), asst);
+    EXPECT_EQ(post("/webhooks/vapi", vapi_headers(s.vapi, other, unix_now() - 600), other), 401);
+    EXPECT_EQ(post("/webhooks/vapi", vapi_headers(s.vapi, other), other), 200);
+  }
   // Malformed JSON: 401 with a bad signature, 400 with a good one; never stored.
   const std::string junk = "{\"message\": [unterminated";
   EXPECT_EQ(post("/webhooks/vapi", vapi_headers("wrong-key", junk), junk), 401);
