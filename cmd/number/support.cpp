@@ -3,9 +3,6 @@
 
 namespace crm::cmd::number_support {
 
-namespace {
-
-/// A provider value of the profile with its reference resolved ("" when not set).
 Result<std::string> value(Deps& d, const ProviderConfig& p, const std::string& provider,
                           const std::string& key) {
   auto it = p.values.find(key);
@@ -17,8 +14,6 @@ Result<std::string> value(Deps& d, const ProviderConfig& p, const std::string& p
   d.redactor().add(*v);
   return *v;
 }
-
-} // namespace
 
 Result<telephony::Platform> platform(Deps& d) {
   CRM_TRY_ASSIGN(const Settings* s, d.settings());

@@ -9,6 +9,10 @@
 
 namespace crm::cmd::number_support {
 
+/// A provider value of the profile (`providers.<provider>.<key>`) with its reference resolved and
+/// registered with the redactor; "" when not set, a config error naming it when it does not resolve.
+Result<std::string> value(Deps& d, const ProviderConfig& p, const std::string& provider,
+                          const std::string& key);
 /// Base URLs and platform accounts from the profile's providers block (secret references
 /// resolved; an unresolvable reference is a config error naming it).
 Result<telephony::Platform> platform(Deps& d);

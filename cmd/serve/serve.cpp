@@ -29,27 +29,14 @@ Result<std::pair<std::string, int>> parse_listen(const std::string& s) {
   return std::make_pair(s.substr(0, colon), std::stoi(port));
 }
 
-/// A profile provider value, reference resolved ("" when unset).
-Result<std::string> provider_value(Deps& d, const Settings& s, const std::string& provider,
-                                   const std::string& key) {
-  auto p = s.profile.providers.find(provider);
-  if (p == s.profile.providers.end()) return std::string();
-  auto it = p->second.values.find(key);
-  if (it == p->second.values.end() || it->second.empty()) return std::string();
-  auto v = resolve_ref(it->second, d.env());
-  if (!v)
-    return make_error(ErrorKind::config, "providers." + provider + "." + key +
-                                             " of the profile: " + v.error().message);
-  d.redactor().add(*v);
-  return *v;
-}
-
 /// The current and the previous secret (rotation): whichever are set.
 Result<std::vector<std::string>> secrets_of(Deps& d, const Settings& s, const std::string& provider,
                                             const std::string& key) {
   std::vector<std::string> out;
+  auto p = s.profile.providers.find(provider);
+  if (p == s.profile.providers.end()) return out;
   for (const auto& k : {key, key + "_previous"}) {
-    CRM_TRY_ASSIGN(auto v, provider_value(d, s, provider, k));
+    CRM_TRY_ASSIGN(auto v, number_support::value(d, p->second, provider, k));
     if (!v.empty()) out.push_back(v);
   }
   return out;

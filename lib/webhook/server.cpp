@@ -211,6 +211,25 @@ std::string lower(std::string s) {
   return s;
 }
 
+// A verified request whose payload cannot be used: 400, nothing stored.
+void reject(httplib::Response& res, const std::string& why) {
+  t_note.outcome = "rejected";
+  t_note.reason = why;
+  res.status = 400;
+  res.set_content(nlohmann::json({{"error", why}})
+                      .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+                  "application/json");
+}
+
+// The database (or the commit queue) cannot take the event now: 503 with Retry-After, never 2xx.
+void unavailable(httplib::Response& res, const std::string& why) {
+  t_note.outcome = "unavailable";
+  t_note.reason = why;
+  res.status = 503;
+  res.set_header("Retry-After", "5");
+  res.set_content("{\"error\":\"temporarily unavailable\"}", "application/json");
+}
+
 } // namespace
 
 // ---- the server -----------------------------------------------------------------------------
@@ -337,16 +356,9 @@ void Server::Impl::answer_event(httplib::Response& res, Delivery d, bool twiml) 
   auto fut = committer.submit(std::move(d));
   Result<IngestResult> r = make_error(ErrorKind::db_unavailable, "no answer from the database in time");
   if (fut.wait_for(opt.answer_within) == std::future_status::ready) r = fut.get();
-  if (!r) {
-    // Nothing acknowledged: the provider retries, and a retry of an event that did commit after
-    // all is a duplicate (200).
-    t_note.outcome = "unavailable";
-    t_note.reason = r.error().message;
-    res.status = 503;
-    res.set_header("Retry-After", "5");
-    res.set_content("{\"error\":\"temporarily unavailable\"}", "application/json");
-    return;
-  }
+  // Nothing acknowledged: the provider retries, and a retry of an event that did commit after
+  // all is a duplicate (200).
+  if (!r) return unavailable(res, r.error().message);
   ingest_seconds.observe(std::chrono::duration<double>(steady::now() - started).count());
   t_note.outcome = outcome_name(r->outcome);
   t_note.tenant = r->org_id;
@@ -376,15 +388,7 @@ void Server::Impl::handle_json(const httplib::Request& req, httplib::Response& r
   }
   if (!v.ok()) return deny(res, provider, v);
   auto n = provider == "vapi" ? normalize_vapi(req.body) : normalize_elevenlabs(req.body);
-  if (!n) {
-    t_note.outcome = "rejected";
-    t_note.reason = n.error().message;
-    res.status = 400;
-    res.set_content(nlohmann::json({{"error", n.error().message}})
-                        .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
-                    "application/json");
-    return;
-  }
+  if (!n) return reject(res, n.error().message);
   Delivery d;
   d.provider = provider;
   d.route = provider;
@@ -421,13 +425,7 @@ void Server::Impl::handle_twilio(const httplib::Request& req, httplib::Response&
   std::vector<std::string> tokens;
   {
     auto lease = db.acquire();
-    if (!lease) {
-      t_note.outcome = "unavailable";
-      t_note.reason = lease.error().message;
-      res.status = 503;
-      res.set_header("Retry-After", "5");
-      return;
-    }
+    if (!lease) return unavailable(res, lease.error().message);
     std::set<std::string> numbers;
     for (const auto& [k, val] : *form)
       if ((k == "To" || k == "From" || k == "Called") && is_e164(val)) numbers.insert(val);
@@ -436,11 +434,7 @@ void Server::Impl::handle_twilio(const httplib::Request& req, httplib::Response&
       auto t = twilio_tokens(**lease, num);
       if (!t) {
         lease->mark_errored();
-        t_note.outcome = "unavailable";
-        t_note.reason = t.error().message;
-        res.status = t.error().kind == ErrorKind::db_unavailable ? 503 : 500;
-        res.set_header("Retry-After", "5");
-        return;
+        return unavailable(res, t.error().message);
       }
       for (auto& tok : *t)
         if (std::find(tokens.begin(), tokens.end(), tok) == tokens.end()) tokens.push_back(tok);
@@ -455,12 +449,7 @@ void Server::Impl::handle_twilio(const httplib::Request& req, httplib::Response&
   if (kind == "forward") {
     // TwiML dialling the owner (number route --ai off points the number here with ?to=E164).
     const std::string to = req.get_param_value("to");
-    if (!is_e164(to)) {
-      t_note.outcome = "rejected";
-      t_note.reason = "forward: ?to= is not an E.164 number";
-      res.status = 400;
-      return;
-    }
+    if (!is_e164(to)) return reject(res, "forward: ?to= is not an E.164 number");
     t_note.outcome = "forwarded";
     res.status = 200;
     res.set_content("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Dial>" + to +
@@ -469,12 +458,7 @@ void Server::Impl::handle_twilio(const httplib::Request& req, httplib::Response&
     return;
   }
   auto n = normalize_twilio(kind, *form);
-  if (!n) {
-    t_note.outcome = "rejected";
-    t_note.reason = n.error().message;
-    res.status = 400;
-    return;
-  }
+  if (!n) return reject(res, n.error().message);
   Delivery d;
   d.provider = "twilio";
   d.route = t_note.route;
@@ -496,11 +480,7 @@ void Server::Impl::handle_agent(const httplib::Request& req, httplib::Response& 
                                                : Result<std::optional<AgentAuth>>(lease.error());
     if (!a) {
       if (lease) lease->mark_errored();
-      t_note.outcome = "unavailable";
-      t_note.reason = a.error().message;
-      res.status = 503;
-      res.set_header("Retry-After", "5");
-      return;
+      return unavailable(res, a.error().message);
     }
     agent = std::move(*a);
   }
@@ -521,12 +501,7 @@ void Server::Impl::handle_agent(const httplib::Request& req, httplib::Response& 
   auto n = provider == "vapi"         ? normalize_vapi(req.body)
            : provider == "elevenlabs" ? normalize_elevenlabs(req.body)
                                       : normalize_retell(req.body);
-  if (!n) {
-    t_note.outcome = "rejected";
-    t_note.reason = n.error().message;
-    res.status = 400;
-    return;
-  }
+  if (!n) return reject(res, n.error().message);
   Delivery d;
   d.provider = provider;
   d.route = "agent/" + uuid;
@@ -726,7 +701,8 @@ Result<int> Server::bind() {
 }
 
 Status Server::run() {
-  const bool ok = m_impl->http->listen_after_bind();
+  // A stop that came before the listening loop started (a signal at startup) is honoured too.
+  const bool ok = m_impl->stopping.load() || m_impl->http->listen_after_bind();
   m_impl->committer.stop(); // every accepted event answered; drain what is queued
   if (!ok && !m_impl->stopping.load())
     return make_error(ErrorKind::unexpected, "the listening socket failed");
