@@ -4,6 +4,9 @@
 #include "core/e164.hpp"
 #include "webhook/verify.hpp"
 
+#include <algorithm>
+#include <map>
+
 namespace crm::webhook {
 
 namespace {
@@ -24,15 +27,22 @@ std::string upsert_call_sql() {
                           "transcript", "summary", "recording_url", "sentiment", "sentiment_score",
                           "ended_reason", "transfer_to"})
     set += std::string(col) + " = " + pick(col) + ", ";
-  return "INSERT INTO calls AS c (org_id, provider, external_call_id, agent_id, direction, "
+  // One statement: the customer's contact (when $24 is a number) upserted first, the call upserted
+  // and linked to it (a call keeps the contact it has).
+  return "WITH ct AS (INSERT INTO contacts (org_id, phone, name, last_contacted_at) SELECT $1, $24, "
+         "$9, coalesce($11::timestamptz, now()) WHERE $24 <> '' ON CONFLICT (org_id, phone) DO "
+         "UPDATE SET last_contacted_at = greatest(contacts.last_contacted_at, "
+         "EXCLUDED.last_contacted_at), name = coalesce(contacts.name, EXCLUDED.name) RETURNING id) "
+         "INSERT INTO calls AS c (org_id, provider, external_call_id, agent_id, direction, "
          "call_type, from_number, to_number, caller_name, status, started_at, ended_at, "
          "duration_seconds, is_billable, provider_cost, transcript, summary, recording_url, "
-         "sentiment, sentiment_score, ended_reason, transfer_to, metadata, lifecycle_stage) "
+         "sentiment, sentiment_score, ended_reason, transfer_to, metadata, lifecycle_stage, "
+         "contact_id) "
          "VALUES ($1, $2, $3, nullif($4, '')::uuid, $5, $6, $7, $8, $9, $10, $11::timestamptz, "
          "$12::timestamptz, $13::integer, $6 = 'phone', $14::numeric, $15, $16, $17, $18, "
-         "$19::numeric, $20, $21, $22::jsonb, $23::smallint) "
+         "$19::numeric, $20, $21, $22::jsonb, $23::smallint, (SELECT id FROM ct)) "
          "ON CONFLICT (org_id, provider, external_call_id) DO UPDATE SET " +
-         set +
+         set + "contact_id = coalesce(c.contact_id, EXCLUDED.contact_id), " +
          "is_billable = (" + pick("call_type") + ") = 'phone', "
          "agent_id = coalesce(c.agent_id, EXCLUDED.agent_id), "
          "metadata = CASE WHEN EXCLUDED.lifecycle_stage >= c.lifecycle_stage THEN c.metadata || "
@@ -48,7 +58,9 @@ std::optional<std::string> customer_of(const CallEvent& e) {
   return std::nullopt;
 }
 
-Status apply_call(db::TenantTx& tx, const Route& r, const CallEvent& e) {
+// Applies a call event in the tenant's scope; the agent it belongs to ("" when none) goes to
+// `agent_out`, whose validation (pending -> active) is the caller's (once per batch and tenant).
+Status apply_call(db::TenantTx& tx, const Route& r, const CallEvent& e, std::string& agent_out) {
   nlohmann::json meta = {{"source", "webhook"}, {"event", e.event_type}};
   if (!e.turns.empty()) meta["turns"] = e.turns;
   if (!e.phone_number_id.empty()) meta["phone_number_id"] = e.phone_number_id;
@@ -60,34 +72,30 @@ Status apply_call(db::TenantTx& tx, const Route& r, const CallEvent& e) {
                                    {e.provider, e.agent_external_id}));
     if (!a.empty()) agent = a.get(0, "id");
   }
-  CRM_TRY_ASSIGN(auto up,
-                 tx.exec(upsert_call_sql(),
-                         {tx.org_id(), e.provider, e.external_call_id, agent, opt(e.direction),
-                          e.call_type, opt(e.from_number), opt(e.to_number), opt(e.caller_name),
-                          opt(e.status), opt(e.started_at), opt(e.ended_at),
-                          e.duration_seconds ? db::Value(std::to_string(*e.duration_seconds))
-                                             : std::nullopt,
-                          opt(e.cost), opt(e.transcript), opt(e.summary), opt(e.recording_url),
-                          opt(e.sentiment), opt(e.sentiment_score), opt(e.ended_reason),
-                          opt(e.transfer_to), meta.dump(),
-                          std::to_string(static_cast<int>(e.stage))}));
-  const std::string call_id = up.get(0, "id");
-  if (auto phone = customer_of(e)) {
-    CRM_TRY_ASSIGN(
-        auto ct,
-        tx.exec("INSERT INTO contacts (org_id, phone, name, last_contacted_at) VALUES ($1, $2, $3, "
-                "coalesce($4::timestamptz, now())) ON CONFLICT (org_id, phone) DO UPDATE SET "
-                "last_contacted_at = greatest(contacts.last_contacted_at, "
-                "EXCLUDED.last_contacted_at), name = coalesce(contacts.name, EXCLUDED.name) "
-                "RETURNING id::text AS id",
-                {tx.org_id(), *phone, opt(e.caller_name), opt(e.started_at)}));
-    CRM_TRY(tx.exec("UPDATE calls SET contact_id = $1 WHERE id = $2 AND contact_id IS NULL",
-                    {ct.get(0, "id"), call_id}));
-  }
-  if (!agent.empty())
-    CRM_TRY(tx.exec("UPDATE agents SET status = 'active', validated_at = now() WHERE id = $1 AND "
-                    "status = 'pending_validation'",
-                    {agent}));
+  CRM_TRY(tx.exec(upsert_call_sql(),
+                  {tx.org_id(), e.provider, e.external_call_id, agent, opt(e.direction),
+                   e.call_type, opt(e.from_number), opt(e.to_number), opt(e.caller_name),
+                   opt(e.status), opt(e.started_at), opt(e.ended_at),
+                   e.duration_seconds ? db::Value(std::to_string(*e.duration_seconds))
+                                      : std::nullopt,
+                   opt(e.cost), opt(e.transcript), opt(e.summary), opt(e.recording_url),
+                   opt(e.sentiment), opt(e.sentiment_score), opt(e.ended_reason),
+                   opt(e.transfer_to), meta.dump(), std::to_string(static_cast<int>(e.stage)),
+                   customer_of(e).value_or("")}));
+  agent_out = agent;
+  return {};
+}
+
+// Pending agents among `agents` become active (their first valid event arrived).
+Status validate_agents(db::TenantTx& tx, const std::vector<std::string>& agents) {
+  if (agents.empty()) return {};
+  std::string list = "{";
+  for (const auto& a : agents)
+    list += (list.size() > 1 ? "," : "") + a; // UUIDs: no quoting needed
+  list += "}";
+  CRM_TRY(tx.exec("UPDATE agents SET status = 'active', validated_at = now() WHERE id = "
+                  "ANY($1::uuid[]) AND status = 'pending_validation'",
+                  {list}));
   return {};
 }
 
@@ -146,7 +154,11 @@ Result<IngestResult> apply(db::Tx& tx, const tenant::Tenancy& tenancy, const Rou
   }
   CRM_TRY_ASSIGN(auto scoped, db::scoped(tx, tenant::scope_of(route.tenant, tenancy)));
   if (d.event.call) {
-    CRM_TRY(apply_call(*scoped, route, *d.event.call));
+    std::string agent;
+    CRM_TRY(apply_call(*scoped, route, *d.event.call, agent));
+    if (!agent.empty()) {
+      CRM_TRY(validate_agents(*scoped, {agent}));
+    }
   } else if (d.event.message) {
     CRM_TRY(apply_message(*scoped, *d.event.message));
   }
@@ -270,6 +282,107 @@ IngestResult ignored_result(const Delivery& d) {
   return res;
 }
 
+// Set-based group commit, inside one admin transaction: the routes (one statement each), the
+// inbox rows of the whole group in ONE statement, then per tenant its scope entered once, each
+// event applied with one statement, its pending agents validated once. On an error `bad` names the
+// event (an index into `group`) whose statement failed, when it was one event's.
+Result<std::vector<IngestResult>> store_group(db::Tx& tx, const tenant::Tenancy& tenancy,
+                                              const std::vector<const Delivery*>& batch,
+                                              const std::vector<std::size_t>& group,
+                                              std::optional<std::size_t>& bad) {
+  std::vector<std::optional<Route>> routes(group.size());
+  nlohmann::json rows = nlohmann::json::array();
+  for (std::size_t k = 0; k < group.size(); ++k) {
+    const Delivery& d = *batch[group[k]];
+    auto r = resolve(tx, d);
+    if (!r) {
+      bad = k;
+      return r.error();
+    }
+    routes[k] = std::move(*r);
+    if (routes[k] && routes[k]->status == "deleted") routes[k].reset();
+    const char* state = !routes[k]                         ? "unrouted"
+                        : routes[k]->status == "suspended" ? "held"
+                                                           : "processed";
+    rows.push_back({{"p", d.provider},
+                    {"k", event_key_of(d)},
+                    {"o", routes[k] ? routes[k]->org_id : ""},
+                    {"h", d.headers},
+                    {"b", crypto::hex(d.body)},
+                    {"s", state},
+                    {"r", d.route},
+                    {"t", event_type_of(d)}});
+  }
+  CRM_TRY_ASSIGN(
+      auto ins,
+      tx.exec("INSERT INTO webhook_events (provider, event_key, org_id, headers, body, state, "
+              "route, event_type, processed_at, attempts) SELECT x.p, x.k, nullif(x.o, '')::uuid, "
+              "x.h, decode(x.b, 'hex'), x.s, x.r, x.t, CASE WHEN x.s = 'processed' THEN now() END, "
+              "CASE WHEN x.s IN ('processed', 'held') THEN 1 ELSE 0 END FROM "
+              "jsonb_to_recordset($1::jsonb) AS x(p text, k text, o text, h jsonb, b text, s text, "
+              "r text, t text) ON CONFLICT (provider, event_key) DO NOTHING RETURNING id, "
+              "provider, event_key",
+              {rows.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)}));
+  std::map<std::string, long long> inserted; // provider \x1f event key -> inbox id
+  for (std::size_t i = 0; i < ins.size(); ++i)
+    inserted[ins.get(i, "provider") + '\x1f' + ins.get(i, "event_key")] =
+        std::stoll(ins.get(i, "id"));
+  std::vector<IngestResult> out(group.size());
+  std::vector<std::string> tenants; // active tenants, in order of first appearance
+  std::map<std::string, std::vector<std::size_t>> of_tenant;
+  for (std::size_t k = 0; k < group.size(); ++k) {
+    const Delivery& d = *batch[group[k]];
+    auto it = inserted.find(d.provider + '\x1f' + event_key_of(d));
+    IngestResult& res = out[k];
+    if (it == inserted.end()) { // stored before, or earlier in this very group
+      res.outcome = Outcome::duplicate;
+      res.reason = "event already received";
+      if (routes[k]) res.org_id = routes[k]->org_id;
+      continue;
+    }
+    res.inbox_id = it->second;
+    inserted.erase(it); // a second copy in the same group is a duplicate
+    if (!routes[k]) {
+      res.outcome = Outcome::unrouted;
+      res.http_status = 404;
+      res.reason = "no tenant has this agent or number: kept in the inbox for `webhooks replay`";
+      continue;
+    }
+    res.org_id = routes[k]->org_id;
+    if (routes[k]->status == "suspended") {
+      res.outcome = Outcome::held;
+      res.reason = "tenant suspended: kept in the inbox (held) for `webhooks replay`";
+      continue;
+    }
+    res.outcome = Outcome::stored;
+    if (!of_tenant.count(res.org_id)) tenants.push_back(res.org_id);
+    of_tenant[res.org_id].push_back(k);
+  }
+  for (const auto& org : tenants) {
+    const auto& ks = of_tenant[org];
+    CRM_TRY_ASSIGN(auto scoped, db::scoped(tx, tenant::scope_of(routes[ks.front()]->tenant,
+                                                                 tenancy)));
+    std::vector<std::string> agents;
+    for (std::size_t k : ks) {
+      const Delivery& d = *batch[group[k]];
+      Status st;
+      std::string agent;
+      if (d.event.call)
+        st = apply_call(*scoped, *routes[k], *d.event.call, agent);
+      else if (d.event.message)
+        st = apply_message(*scoped, *d.event.message);
+      if (!st) {
+        bad = k;
+        return st.error();
+      }
+      if (!agent.empty() && std::find(agents.begin(), agents.end(), agent) == agents.end())
+        agents.push_back(agent);
+    }
+    CRM_TRY(validate_agents(*scoped, agents));
+  }
+  return out;
+}
+
 // Errors worth trying the same event again for inside the batch: a deadlock or serialization
 // failure against a concurrent writer (another batch, another daemon).
 bool retryable(const Error& e) {
@@ -319,28 +432,25 @@ Result<std::vector<IngestResult>> ingest_batch(db::Connection& c, const tenant::
   int retries = 0;
   while (!group.empty()) {
     CRM_TRY_ASSIGN(auto tx, c.admin());
-    std::vector<IngestResult> got;
-    got.reserve(group.size());
     std::optional<std::size_t> bad;
-    Error err;
-    for (std::size_t k = 0; k < group.size() && !bad; ++k) {
-      auto r = store(*tx, tenancy, *batch[group[k]]);
-      if (r) {
-        got.push_back(std::move(*r));
-      } else {
-        bad = k;
-        err = std::move(r).error();
-      }
-    }
-    if (!bad) {
+    auto got = store_group(*tx, tenancy, batch, group, bad);
+    if (got) {
       CRM_TRY(tx->commit());
       for (std::size_t k = 0; k < group.size(); ++k)
-        out[group[k]] = std::move(got[k]);
+        out[group[k]] = std::move((*got)[k]);
       break;
     }
     tx->rollback();
+    const Error err = std::move(got).error();
     if (err.kind == ErrorKind::db_unavailable) return err;
     if (retryable(err) && ++retries <= 3) continue;
+    // The failing event is taken out (when the error was not one event's, e.g. the group's inbox
+    // statement, every event goes on alone).
+    if (!bad) {
+      alone.insert(alone.end(), group.begin(), group.end());
+      group.clear();
+      break;
+    }
     alone.push_back(group[*bad]);
     group.erase(group.begin() + static_cast<std::ptrdiff_t>(*bad));
   }
