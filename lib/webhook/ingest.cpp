@@ -465,10 +465,12 @@ Result<std::vector<IngestResult>> ingest_batch(db::Connection& c, const tenant::
     // `webhooks replay` applies it once the cause is fixed.
     const Delivery& d = *batch[i];
     CRM_TRY_ASSIGN(auto tx, c.admin());
+    CRM_TRY_ASSIGN(auto route, resolve(*tx, d)); // its tenant, for `webhooks list --tenant`
     CRM_TRY_ASSIGN(auto ins,
-                   tx->exec(insert_inbox_sql(), {d.provider, event_key_of(d), "",
-                                                 d.headers.dump(), crypto::hex(d.body), "failed",
-                                                 d.route, event_type_of(d)}));
+                   tx->exec(insert_inbox_sql(), {d.provider, event_key_of(d),
+                                                 route ? route->org_id : "", d.headers.dump(),
+                                                 crypto::hex(d.body), "failed", d.route,
+                                                 event_type_of(d)}));
     IngestResult res;
     if (ins.empty()) {
       res.outcome = Outcome::duplicate;
