@@ -19,9 +19,12 @@ std::string billable_of(const std::string& p) {
          "ended_at >= " + p + "started_at + interval '1 second'), false))";
 }
 
-// The per-call fields the sums read: cost, priced, seconds, billable, last change.
+// The per-call fields the sums read: cost, priced, seconds, billable, last change. A provider's
+// cost is stored with every digit it sent (unconstrained numeric); rating reads each call's cost
+// at 18 decimal places (the most an exact Decimal holds), rounded per call so sums of settled and
+// new calls add up the same as one full read.
 std::string call_fields(const std::string& p) {
-  return p + "provider_cost AS cost, " + p + "provider_cost IS NOT NULL AS priced, " +
+  return "round(" + p + "provider_cost, 18) AS cost, " + p + "provider_cost IS NOT NULL AS priced, " +
          seconds_of(p) + " AS s, " + billable_of(p) + " AS b, " + p + "updated_at AS u";
 }
 
@@ -57,7 +60,7 @@ Status add_row(UsageRead& out, const db::Rows& r, std::size_t i) {
   const bool settled = r.get(i, "settled") == "t", billable = r.get(i, "b") == "t",
              priced = r.get(i, "priced") == "t";
   const long long n = to_ll(r, i, "n"), secs = to_ll(r, i, "secs"), mins = to_ll(r, i, "mins");
-  // Sums of exact provider costs: as many places as the costs carry (at most 18 are accepted).
+  // Sums of provider costs, each read at 18 places (call_fields).
   CRM_TRY_ASSIGN(auto cost, Decimal::parse(r.get(i, "cost"), {24, 18}));
   Usage u;
   u.calls = n;

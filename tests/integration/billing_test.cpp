@@ -131,6 +131,23 @@ TEST_F(BillingTest, ProviderCostIsStoredAndSummedExactly) {
   EXPECT_EQ(j["charge"], "0.29"); // 2 min x 0.145 = 0.29
 }
 
+TEST_F(BillingTest, CostsWithMoreThan18DecimalsFromTheDaemonAreRatedNotRefused) {
+  // The webhook daemon stores a provider's cost with every digit it sent (unconstrained numeric);
+  // rating reads each call's cost at 18 places, so the rollup works and stays additive.
+  auto slug = tenant("Precise Co");
+  ASSERT_TRUE(m_conn->exec("INSERT INTO calls (org_id, provider, external_call_id, call_type, "
+                           "started_at, duration_seconds, is_billable, provider_cost, metadata) VALUES "
+                           "($1::uuid, 'vapi', 'p1', 'phone', '2026-11-05T10:00:00Z', 60, true, "
+                           "0.12345678901234567890123, '{}'), ($1::uuid, 'vapi', 'p2', 'phone', "
+                           "'2026-11-05T11:00:00Z', 60, true, 0.0000000000000000014, '{}')",
+                           {tenant_id(slug)}));
+  auto j = rollup(slug, "2026-11");
+  EXPECT_EQ(j["cogs_exact"], "0.12345678901234568"); // ...679 (half up) + ...001
+  EXPECT_EQ(j["cogs_from_provider_calls"], 2);
+  auto full = rollup(slug, "2026-11", {"--full"});
+  EXPECT_EQ(full["cogs_exact"], j["cogs_exact"]);
+}
+
 TEST_F(BillingTest, HandComputedTotalsForBothRoundingPolicies) {
   auto slug = tenant("Rounding Co");
   // Plus one web call, one test call and one zero-length phone call: not billable.
