@@ -1,5 +1,6 @@
 #include "providers/elevenlabs.hpp"
 #include "http/provider_error.hpp"
+#include "providers/common.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -10,27 +11,13 @@ namespace {
 
 using nlohmann::json;
 
-std::string str(const json& o, const char* key) {
-  auto it = o.find(key);
-  return it != o.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
 http::Request request(const Account& a, std::string method, const std::string& path) {
-  http::Request r;
-  r.method = std::move(method);
-  r.url = a.base_url + path;
-  r.headers["xi-api-key"] = a.api_key;
-  r.headers["Accept"] = "application/json";
-  r.timeout = std::chrono::milliseconds(30'000);
-  return r;
+  return api_request(std::move(method), a.base_url + path, "xi-api-key", a.api_key);
 }
 
 http::Request json_request(const Account& a, std::string method, const std::string& path,
                            const json& body) {
-  auto r = request(a, std::move(method), path);
-  r.headers["Content-Type"] = "application/json";
-  r.body = body.dump();
-  return r;
+  return with_json(request(a, std::move(method), path), body);
 }
 
 Error el_error(const http::Response& r, const std::string& summary) {
@@ -53,12 +40,12 @@ Result<json> parse_body(const http::Response& r, const std::string& what) {
 
 PhoneNumber phone_of(const json& o) {
   PhoneNumber p;
-  p.phone_number_id = str(o, "phone_number_id");
-  p.phone_number = str(o, "phone_number");
-  p.label = str(o, "label");
-  p.provider = str(o, "provider");
+  p.phone_number_id = json_string(o, "phone_number_id");
+  p.phone_number = json_string(o, "phone_number");
+  p.label = json_string(o, "label");
+  p.provider = json_string(o, "provider");
   if (auto a = o.find("assigned_agent"); a != o.end() && a->is_object())
-    p.agent_id = str(*a, "agent_id");
+    p.agent_id = json_string(*a, "agent_id");
   return p;
 }
 
@@ -82,7 +69,7 @@ Result<std::string> import_twilio_number(http::Client& http, const Account& a, c
         *r, ErrorKind::outcome_unknown, "ElevenLabs failed while importing the number"));
   if (r->status / 100 != 2) return el_error(*r, "ElevenLabs refused to import the number");
   auto j = json::parse(r->body, nullptr, false);
-  std::string id = j.is_object() ? str(j, "phone_number_id") : "";
+  std::string id = j.is_object() ? json_string(j, "phone_number_id") : "";
   if (id.empty())
     return http::with_outcome_unknown_advice(Error{
         ErrorKind::outcome_unknown, "ElevenLabs accepted the import but its answer is unreadable"});
@@ -103,7 +90,7 @@ Result<std::vector<PhoneNumber>> list_phone_numbers(http::Client& http, const Ac
   if (!list->is_array()) return make_error(ErrorKind::upstream, "ElevenLabs phone list: no array");
   std::vector<PhoneNumber> out;
   for (const auto& o : *list)
-    if (o.is_object() && !str(o, "phone_number_id").empty()) out.push_back(phone_of(o));
+    if (o.is_object() && !json_string(o, "phone_number_id").empty()) out.push_back(phone_of(o));
   return out;
 }
 
@@ -147,7 +134,7 @@ Result<std::optional<Agent>> get_agent(http::Client& http, const Account& a,
   if (r->status / 100 != 2) return el_error(*r, "ElevenLabs refused to fetch agent " + id);
   CRM_TRY_ASSIGN(auto j, parse_body(*r, "the agent fetch"));
   if (!j.is_object()) return make_error(ErrorKind::upstream, "ElevenLabs agent: no object");
-  Agent ag{str(j, "agent_id"), str(j, "name")};
+  Agent ag{json_string(j, "agent_id"), json_string(j, "name")};
   if (ag.agent_id.empty()) ag.agent_id = id;
   return std::optional<Agent>(ag);
 }
@@ -166,10 +153,10 @@ Result<std::vector<Agent>> list_agents(http::Client& http, const Account& a) {
     if (!j.is_object()) return make_error(ErrorKind::upstream, "ElevenLabs agent list: no object");
     if (auto list = j.find("agents"); list != j.end() && list->is_array())
       for (const auto& o : *list)
-        if (o.is_object() && !str(o, "agent_id").empty())
-          out.push_back({str(o, "agent_id"), str(o, "name")});
+        if (o.is_object() && !json_string(o, "agent_id").empty())
+          out.push_back({json_string(o, "agent_id"), json_string(o, "name")});
     auto more = j.find("has_more");
-    cursor = str(j, "next_cursor");
+    cursor = json_string(j, "next_cursor");
     if (more == j.end() || !more->is_boolean() || !more->get<bool>() || cursor.empty()) break;
     if (!seen.insert(cursor).second)
       return make_error(ErrorKind::upstream, "ElevenLabs agent list pages loop; giving up");

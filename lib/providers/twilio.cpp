@@ -1,6 +1,7 @@
 #include "providers/twilio.hpp"
 #include "core/crypto.hpp"
 #include "http/provider_error.hpp"
+#include "providers/common.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -10,12 +11,6 @@ namespace crm::providers::twilio {
 namespace {
 
 using nlohmann::json;
-
-/// A string field, "" when absent or not a string (Twilio sends null for unset URLs).
-std::string str(const json& o, const char* key) {
-  auto it = o.find(key);
-  return it != o.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
 
 bool flag(const json& o, std::initializer_list<const char*> keys) {
   for (const char* k : keys)
@@ -28,13 +23,8 @@ std::string account_path(const Account& a) {
 }
 
 http::Request request(const Account& a, std::string method, std::string url) {
-  http::Request r;
-  r.method = std::move(method);
-  r.url = std::move(url);
-  r.headers["Authorization"] = "Basic " + crypto::base64_encode(a.account_sid + ":" + a.auth_token);
-  r.headers["Accept"] = "application/json";
-  r.timeout = std::chrono::milliseconds(30'000);
-  return r;
+  return api_request(std::move(method), std::move(url), "Authorization",
+                     "Basic " + crypto::base64_encode(a.account_sid + ":" + a.auth_token));
 }
 
 http::Request form_request(const Account& a, std::string url,
@@ -69,13 +59,13 @@ Error transport_error(Error e, const std::string& what) {
 
 IncomingNumber incoming_of(const json& o) {
   IncomingNumber n;
-  n.sid = str(o, "sid");
-  n.account_sid = str(o, "account_sid");
-  n.phone_number = str(o, "phone_number");
-  n.friendly_name = str(o, "friendly_name");
-  n.voice_url = str(o, "voice_url");
-  n.sms_url = str(o, "sms_url");
-  n.status_callback = str(o, "status_callback");
+  n.sid = json_string(o, "sid");
+  n.account_sid = json_string(o, "account_sid");
+  n.phone_number = json_string(o, "phone_number");
+  n.friendly_name = json_string(o, "friendly_name");
+  n.voice_url = json_string(o, "voice_url");
+  n.sms_url = json_string(o, "sms_url");
+  n.status_callback = json_string(o, "status_callback");
   return n;
 }
 
@@ -122,12 +112,12 @@ Result<std::vector<AvailableNumber>> search_local(http::Client& http, const Acco
   for (const auto& o : *list) {
     if (!o.is_object()) continue;
     AvailableNumber n;
-    n.phone_number = str(o, "phone_number");
-    n.friendly_name = str(o, "friendly_name");
-    n.locality = str(o, "locality");
-    n.region = str(o, "region");
-    n.postal_code = str(o, "postal_code");
-    n.iso_country = str(o, "iso_country");
+    n.phone_number = json_string(o, "phone_number");
+    n.friendly_name = json_string(o, "friendly_name");
+    n.locality = json_string(o, "locality");
+    n.region = json_string(o, "region");
+    n.postal_code = json_string(o, "postal_code");
+    n.iso_country = json_string(o, "iso_country");
     if (auto c = o.find("capabilities"); c != o.end() && c->is_object()) {
       n.voice = flag(*c, {"voice", "Voice"});
       n.sms = flag(*c, {"SMS", "sms"});
@@ -168,7 +158,7 @@ Result<IncomingNumber> buy(http::Client& http, const Account& a, const Purchase&
   }
   if (r->status / 100 != 2) return twilio_error(*r, "Twilio refused the purchase");
   auto j = json::parse(r->body, nullptr, false);
-  if (j.is_discarded() || !j.is_object() || str(j, "sid").empty()) {
+  if (j.is_discarded() || !j.is_object() || json_string(j, "sid").empty()) {
     // A 2xx whose body we cannot read: the number may be bought; the caller looks it up.
     return http::with_outcome_unknown_advice(Error{
         ErrorKind::outcome_unknown, "Twilio accepted the purchase but its answer is unreadable"});
@@ -195,8 +185,8 @@ Result<std::vector<IncomingNumber>> list_numbers(http::Client& http, const Accou
     CRM_TRY_ASSIGN(auto j, parse_object(*r, "the number list"));
     if (auto list = j.find("incoming_phone_numbers"); list != j.end() && list->is_array())
       for (const auto& o : *list)
-        if (o.is_object() && !str(o, "sid").empty()) out.push_back(incoming_of(o));
-    std::string next = str(j, "next_page_uri");
+        if (o.is_object() && !json_string(o, "sid").empty()) out.push_back(incoming_of(o));
+    std::string next = json_string(j, "next_page_uri");
     if (next.empty()) break;
     CRM_TRY_ASSIGN(url, next_url(a, next));
   }

@@ -1,5 +1,6 @@
 #include "providers/vapi.hpp"
 #include "http/provider_error.hpp"
+#include "providers/common.hpp"
 
 #include <algorithm>
 #include <set>
@@ -9,27 +10,14 @@ namespace {
 
 using nlohmann::json;
 
-std::string str(const json& o, const char* key) {
-  auto it = o.find(key);
-  return it != o.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
 http::Request request(const Account& a, std::string method, const std::string& path) {
-  http::Request r;
-  r.method = std::move(method);
-  r.url = a.base_url + path;
-  r.headers["Authorization"] = "Bearer " + a.private_key;
-  r.headers["Accept"] = "application/json";
-  r.timeout = std::chrono::milliseconds(30'000);
-  return r;
+  return api_request(std::move(method), a.base_url + path, "Authorization",
+                     "Bearer " + a.private_key);
 }
 
 http::Request json_request(const Account& a, std::string method, const std::string& path,
                            const json& body) {
-  auto r = request(a, std::move(method), path);
-  r.headers["Content-Type"] = "application/json";
-  r.body = body.dump();
-  return r;
+  return with_json(request(a, std::move(method), path), body);
 }
 
 Error vapi_error(const http::Response& r, const std::string& summary) {
@@ -73,9 +61,9 @@ Result<std::vector<json>> list_all(http::Client& http, const Account& a, const s
     std::string oldest;
     for (auto& o : j) {
       if (!o.is_object()) continue;
-      std::string created = str(o, "createdAt");
+      std::string created = json_string(o, "createdAt");
       if (oldest.empty() || created < oldest) oldest = created;
-      std::string id = str(o, "id");
+      std::string id = json_string(o, "id");
       if (id.empty() || !seen.insert(id).second) continue;
       ++fresh;
       out.push_back(std::move(o));
@@ -110,21 +98,21 @@ json Assistant::inline_tools() const {
 
 Tool tool_of(const json& o) {
   Tool t;
-  t.id = str(o, "id");
-  t.type = str(o, "type");
-  if (auto f = o.find("function"); f != o.end() && f->is_object()) t.name = str(*f, "name");
-  t.created_at = str(o, "createdAt");
-  t.updated_at = str(o, "updatedAt");
+  t.id = json_string(o, "id");
+  t.type = json_string(o, "type");
+  if (auto f = o.find("function"); f != o.end() && f->is_object()) t.name = json_string(*f, "name");
+  t.created_at = json_string(o, "createdAt");
+  t.updated_at = json_string(o, "updatedAt");
   t.body = o;
   return t;
 }
 
 Assistant assistant_of(const json& o) {
   Assistant a;
-  a.id = str(o, "id");
-  a.name = str(o, "name");
-  a.created_at = str(o, "createdAt");
-  a.updated_at = str(o, "updatedAt");
+  a.id = json_string(o, "id");
+  a.name = json_string(o, "name");
+  a.created_at = json_string(o, "createdAt");
+  a.updated_at = json_string(o, "updatedAt");
   if (auto m = o.find("model"); m != o.end() && m->is_object()) a.model = *m;
   return a;
 }
