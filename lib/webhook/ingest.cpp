@@ -394,17 +394,17 @@ bool retryable(const Error& e) {
 Result<std::optional<AgentAuth>> agent_auth(db::Connection& c, const tenant::Tenancy& tenancy,
                                             const std::string& agent_uuid) {
   CRM_TRY_ASSIGN(auto tx, c.admin({db::TxIsolation::read_committed, db::TxAccess::read_only}));
-  CRM_TRY_ASSIGN(auto r, tx->exec("SELECT org_id::text AS org_id FROM agent_routes WHERE agent_id "
-                                  "= $1::uuid LIMIT 1",
-                                  {agent_uuid}));
-  if (r.empty()) return std::optional<AgentAuth>();
-  CRM_TRY_ASSIGN(auto ref, tenant::resolve(*tx, r.get(0, "org_id")));
-  CRM_TRY_ASSIGN(auto scoped, db::scoped(*tx, tenant::scope_of(ref, tenancy)));
+  Delivery d;
+  d.agent_uuid = agent_uuid;
+  CRM_TRY_ASSIGN(auto route, resolve(*tx, d)); // the agent's route with its tenant, one statement
+  if (!route) return std::optional<AgentAuth>();
+  CRM_TRY_ASSIGN(auto scoped, db::scoped(*tx, tenant::scope_of(route->tenant, tenancy)));
   CRM_TRY_ASSIGN(auto a, scoped->exec("SELECT provider, coalesce(webhook_token_hash, '') AS hash "
                                       "FROM agents WHERE id = $1::uuid",
                                       {agent_uuid}));
   if (a.empty()) return std::optional<AgentAuth>();
-  return std::optional<AgentAuth>(AgentAuth{ref.id, a.get(0, "provider"), a.get(0, "hash")});
+  return std::optional<AgentAuth>(
+      AgentAuth{route->org_id, a.get(0, "provider"), a.get(0, "hash")});
 }
 
 Result<IngestResult> ingest(db::Connection& c, const tenant::Tenancy& tenancy, const Delivery& d) {
