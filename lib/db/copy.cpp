@@ -218,13 +218,100 @@ void decode_copy_line(char* line, std::size_t size, std::vector<CopyField>& fiel
   }
 }
 
+namespace {
+constexpr char k_binary_signature[11] = {'P', 'G', 'C', 'O', 'P', 'Y', '\n', '\377', '\r', '\n', '\0'};
+
+std::uint32_t be32(const char* p) {
+  const auto* u = reinterpret_cast<const unsigned char*>(p);
+  return (std::uint32_t{u[0]} << 24) | (std::uint32_t{u[1]} << 16) | (std::uint32_t{u[2]} << 8) |
+         std::uint32_t{u[3]};
+}
+std::int16_t be16(const char* p) {
+  const auto* u = reinterpret_cast<const unsigned char*>(p);
+  return static_cast<std::int16_t>((u[0] << 8) | u[1]);
+}
+Error malformed(const std::string& what) {
+  return make_error(ErrorKind::unexpected, "malformed binary COPY stream: " + what);
+}
+} // namespace
+
+Result<std::size_t> CopyBinaryDecoder::decode(const char* p, const char* end,
+                                              const RowFn& on_row) {
+  const char* const start = p;
+  auto have = [&](std::size_t n) { return static_cast<std::size_t>(end - p) >= n; };
+  if (!m_header) {
+    if (!have(19)) return static_cast<std::size_t>(0);
+    if (std::memcmp(p, k_binary_signature, sizeof k_binary_signature) != 0)
+      return malformed("no PGCOPY signature");
+    const std::uint32_t flags = be32(p + 11);
+    if (flags & 0xffff0000u) // bit 16: OIDs included; 17-31: reserved, critical
+      return malformed("critical header flags " + std::to_string(flags >> 16));
+    const std::uint32_t ext = be32(p + 15);
+    if (!have(19 + std::size_t{ext})) return static_cast<std::size_t>(0);
+    p += 19 + std::size_t{ext};
+    m_header = true;
+  }
+  while (have(2)) {
+    if (m_ended) return malformed("data after the end marker");
+    const std::int16_t count = be16(p);
+    if (count == -1) {
+      m_ended = true;
+      p += 2;
+      continue;
+    }
+    if (count < 0) return malformed("field count " + std::to_string(count));
+    const char* q = p + 2;
+    m_fields.clear();
+    bool whole = true;
+    for (std::int16_t i = 0; i < count; ++i) {
+      if (end - q < 4) {
+        whole = false;
+        break;
+      }
+      const auto len = static_cast<std::int32_t>(be32(q));
+      q += 4;
+      if (len == -1) {
+        m_fields.push_back({std::string_view(), true});
+        continue;
+      }
+      if (len < 0) return malformed("field length " + std::to_string(len));
+      if (end - q < len) {
+        whole = false;
+        break;
+      }
+      m_fields.push_back({std::string_view(q, static_cast<std::size_t>(len)), false});
+      q += len;
+    }
+    if (!whole) break;
+    CRM_TRY(on_row(m_fields));
+    p = q;
+  }
+  return static_cast<std::size_t>(p - start);
+}
+
+Status CopyBinaryDecoder::feed(const char* data, std::size_t size, const RowFn& on_row) {
+  if (m_carry.empty()) {
+    CRM_TRY_ASSIGN(const std::size_t used, decode(data, data + size, on_row));
+    m_carry.assign(data + used, size - used);
+    return {};
+  }
+  m_carry.append(data, size);
+  CRM_TRY_ASSIGN(const std::size_t used, decode(m_carry.data(), m_carry.data() + m_carry.size(),
+                                                on_row));
+  m_carry.erase(0, used);
+  return {};
+}
+
 Result<std::uint64_t> copy_out(Tx& tx, const std::string& select_sql, const Params& params,
-                               const CopyCallback& on_row) {
+                               const CopyCallback& on_row, CopyFormat format) {
   pg_conn* pg = RawAccess::session(tx);
   if (!pg) return make_error(ErrorKind::unexpected, "transaction already finished");
   const std::string& target = RawAccess::target(tx);
   CRM_TRY_ASSIGN(const std::string sql, inline_params(pg, select_sql, params));
-  const std::string statement = "COPY (" + sql + "\n) TO STDOUT"; // "\n": sql may end in a comment
+  const bool binary = format == CopyFormat::binary;
+  // "\n": sql may end in a comment
+  const std::string statement =
+      "COPY (" + sql + "\n) TO STDOUT" + (binary ? " (FORMAT binary)" : "");
   std::size_t columns = 0;
   {
     std::unique_ptr<PGresult, decltype(&PQclear)> r(PQexec(pg, statement.c_str()), &PQclear);
@@ -236,9 +323,19 @@ Result<std::uint64_t> copy_out(Tx& tx, const std::string& select_sql, const Para
     }
     columns = static_cast<std::size_t>(PQnfields(r.get()));
   }
+  std::uint64_t rows = 0;
+  auto deliver = [&](const std::vector<CopyField>& fields) -> Status {
+    if (fields.size() != columns)
+      return make_error(ErrorKind::unexpected, "COPY row " + std::to_string(rows + 1) + " has " +
+                                                   std::to_string(fields.size()) +
+                                                   " fields, not " + std::to_string(columns));
+    CRM_TRY(on_row(CopyRow(fields)));
+    ++rows;
+    return {};
+  };
   std::vector<CopyField> fields;
   fields.reserve(columns);
-  std::uint64_t rows = 0;
+  CopyBinaryDecoder decoder;
   for (;;) {
     char* raw = nullptr;
     const int n = PQgetCopyData(pg, &raw, 0);
@@ -249,21 +346,22 @@ Result<std::uint64_t> copy_out(Tx& tx, const std::string& select_sql, const Para
       return e;
     }
     std::unique_ptr<char, decltype(&PQfreemem)> line(raw, &PQfreemem);
-    decode_copy_line(line.get(), static_cast<std::size_t>(n), fields);
-    Status st = fields.size() == columns
-                    ? on_row(CopyRow(fields))
-                    : Status(make_error(ErrorKind::unexpected,
-                                        "COPY row " + std::to_string(rows + 1) + " has " +
-                                            std::to_string(fields.size()) + " fields, not " +
-                                            std::to_string(columns)));
+    Status st;
+    if (binary) {
+      st = decoder.feed(line.get(), static_cast<std::size_t>(n), deliver);
+    } else {
+      decode_copy_line(line.get(), static_cast<std::size_t>(n), fields);
+      st = deliver(fields);
+    }
     if (!st) {
       line.reset();
       abandon_copy(pg, target);
       return std::move(st).error();
     }
-    ++rows;
   }
   CRM_TRY(finish_results(pg, target));
+  if (binary && !decoder.finished())
+    return malformed("the stream ended without its end marker");
   return rows;
 }
 

@@ -1126,8 +1126,9 @@ Result<ExportResult> export_transcripts(db::TenantTx& tx, const tenant::TenantRe
     }
   }
   const std::string sql =
-      "SELECT c.id, c.started_at, c.caller_name, c.from_number, c.to_number, c.direction, "
-      "c.duration_seconds, c.summary, c.transcript, "
+      "SELECT c.id::text, c.started_at::text, c.caller_name::text, c.from_number::text, "
+      "c.to_number::text, c.direction::text, c.duration_seconds::text, c.summary::text, "
+      "c.transcript::text, "
       "CASE WHEN c.metadata ?| array['turns', 'transcript', 'artifact'] THEN "
       "jsonb_strip_nulls(jsonb_build_object('turns', c.metadata->'turns', 'transcript', "
       "CASE WHEN jsonb_typeof(c.metadata->'transcript') = 'array' THEN c.metadata->'transcript' "
@@ -1143,14 +1144,21 @@ Result<ExportResult> export_transcripts(db::TenantTx& tx, const tenant::TenantRe
   buf.reserve(1 << 16);
 
   // The open part (jsonl/csv) or per-call file (txt). Calls are formatted straight into 1 MB
-  // blocks that the writer thread hashes and writes, and hands back for reuse; it also commits
-  // each finished file and appends its journal entry (`journal`, `state` and `res.files_written`
-  // are the writer's until it is drained).
+  // blocks that the writer thread hashes and writes, and hands back for reuse; the committer
+  // thread commits each finished file and appends its journal entry (`journal`, `state` and
+  // `res.files_written` are the committer's until both are drained).
   constexpr std::size_t k_block = 1 << 20;
   BlockPool pool(k_block);
   std::shared_ptr<FileSink> sink;
+  // Two threads: the writer hashes and writes blocks; the committer syncs, renames and journals
+  // finished files in order, so a file's fsync does not stop the hashing of the next one.
+  // (Declared first: the writer queues into it until it is destroyed.)
+  std::optional<AsyncWriter> committer;
   std::optional<AsyncWriter> writer;
-  if (journal) writer.emplace(16, pool);
+  if (journal) {
+    committer.emplace(64, pool);
+    writer.emplace(16, pool);
+  }
   std::string block;
   Entry cur;
   RedactionCounts before = fmt.counts();
@@ -1192,7 +1200,9 @@ Result<ExportResult> export_transcripts(db::TenantTx& tx, const tenant::TenantRe
       ++res.files_written;
       return {};
     };
-    CRM_TRY(writer->then(std::move(commit_file)));
+    CRM_TRY(writer->then([&, task = std::move(commit_file)]() mutable {
+      return committer->then(std::move(task));
+    }));
     sink.reset();
     return {};
   };
@@ -1268,10 +1278,15 @@ Result<ExportResult> export_transcripts(db::TenantTx& tx, const tenant::TenantRe
     if (o.on_progress && done % 250 == 0) CRM_TRY(o.on_progress(done, total));
     return {};
   };
-  auto streamed = db::copy_out(tx, sql, params, on_call);
+  // Binary COPY of text columns (every column is cast above): the server sends the bytes
+  // without COPY's escaping and nothing needs decoding here.
+  auto streamed = db::copy_out(tx, sql, params, on_call, db::CopyFormat::binary);
   if (!streamed) return std::move(streamed).error().with_context("exporting transcripts");
   if (sink) CRM_TRY(close_file());
-  if (writer) CRM_TRY(writer->drain());
+  if (writer) {
+    CRM_TRY(writer->drain());
+    CRM_TRY(committer->drain());
+  }
   if (o.on_progress) CRM_TRY(o.on_progress(done, total));
   if (!journal) {
     o.stream->flush();
