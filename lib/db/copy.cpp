@@ -157,18 +157,6 @@ Result<std::string> inline_params(pg_conn* pg, const std::string& sql, const Par
   return out;
 }
 
-// The error of a finished or failed statement (`r` may be null: the session's message).
-Error result_error(pg_conn* pg, const PGresult* r, const std::string& target) {
-  if (PQstatus(pg) == CONNECTION_BAD)
-    return make_error(ErrorKind::db_unavailable, "database connection to " + target +
-                                                     " lost: " + PQerrorMessage(pg));
-  const char* st = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
-  const char* msg = r ? PQresultErrorMessage(r) : PQerrorMessage(pg);
-  std::string m = msg && *msg ? msg : "COPY failed";
-  if (m.rfind("ERROR:  ", 0) == 0) m = m.substr(8);
-  return server_error(st ? st : "", m);
-}
-
 // Reads every result of the current command (the session is idle in the transaction again):
 // the first error, if any.
 Status finish_results(pg_conn* pg, const std::string& target) {

@@ -1,11 +1,15 @@
 #include "db/db.hpp"
 #include "db/raw.hpp"
 
+#include "core/crypto.hpp"
+
+#include <libpq-fe.h>
 #include <pqxx/pqxx>
 
 #include <random>
 #include <stdexcept>
 #include <thread>
+#include <unordered_set>
 
 namespace crm::db {
 namespace {
@@ -138,6 +142,16 @@ template <class T> pqxx::result run(T& t, const std::string& sql, const Params& 
 
 } // namespace
 
+Error result_error(pg_conn* pg, const PGresult* r, const std::string& target) {
+  if (PQstatus(pg) == CONNECTION_BAD)
+    return make_error(ErrorKind::db_unavailable, "database connection to " + target +
+                                                     " lost: " + first_line(PQerrorMessage(pg)));
+  const char* st = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
+  const char* msg = r ? PQresultErrorMessage(r) : PQerrorMessage(pg);
+  std::string m = msg && *msg ? msg : "statement failed";
+  return server_error(st ? st : "", m);
+}
+
 Error server_error(const std::string& st, const std::string& message) {
   ErrorKind k = ErrorKind::unexpected;
   if (st == "23505" || st == "55P03" || st == "40001" || st == "40P01" || st == "57014" ||
@@ -240,6 +254,10 @@ private:
 
 struct Connection::Impl {
   std::unique_ptr<PgConnection> conn;
+  /// Statements prepared on the session `prepared_on` (a reconnect is a new session: libpq
+  /// hands out a new handle, and the set starts empty again).
+  std::unordered_set<std::string> prepared;
+  pg_conn* prepared_on = nullptr;
   /// The session; an offline Connection (fakes) has none and fails like a lost connection.
   pqxx::connection_base& live() {
     if (!conn) throw pqxx::broken_connection("not connected (offline session)");
@@ -291,6 +309,11 @@ Result<void> Connection::exec_script(const std::string& sql) {
     nt.exec(sql);
     return {};
   });
+}
+
+Result<void> Connection::discard_session() {
+  if (m_impl) m_impl->prepared.clear(); // gone on the server too, or the session is
+  return exec_script("DISCARD ALL");
 }
 
 int Connection::backend_pid() const {
@@ -414,6 +437,70 @@ Result<Rows> Tx::exec(const std::string& sql, const Params& params) {
   if (!r && r.error().sqlstate == "55P03")
     return lock_timeout_error(std::move(r).error(), server_message);
   return r;
+}
+
+Statement::Statement(std::string sql) : m_sql(std::move(sql)) {
+  m_name = "crm_" + crypto::hex(crypto::sha256(m_sql)).substr(0, 16);
+}
+
+Result<Rows> Tx::exec(const Statement& st, const Params& params) {
+  pqxx::work* w = m_impl->work();
+  if (!w) return make_error(ErrorKind::unexpected, "transaction already finished");
+  Connection::Impl& ci = *m_conn.m_impl;
+  pg_conn* pg = ci.conn ? ci.conn->raw() : nullptr;
+  if (!pg || PQstatus(pg) != CONNECTION_OK)
+    return make_error(ErrorKind::db_unavailable,
+                      "database connection to " + m_conn.target() + " lost");
+  if (ci.prepared_on != pg) {
+    ci.prepared.clear();
+    ci.prepared_on = pg;
+  }
+  using ResultPtr = std::unique_ptr<PGresult, decltype(&PQclear)>;
+  // A failed statement aborts the transaction on the server: end it here too, so nothing
+  // (a COMMIT that would answer ROLLBACK) runs in it afterwards.
+  auto fail = [&](const PGresult* r) -> Error {
+    Error e = result_error(pg, r, m_conn.target());
+    const std::string message = r ? PQresultErrorMessage(r) : "";
+    if (e.sqlstate == "26000") ci.prepared.clear(); // someone DEALLOCATEd: prepare afresh
+    if (e.sqlstate == "55P03") return lock_timeout_error(std::move(e), message);
+    Tx* root = this;
+    while (root->m_impl->parent)
+      root = root->m_impl->parent;
+    root->rollback();
+    return e;
+  };
+  if (!ci.prepared.count(st.name())) {
+    ResultPtr r(PQprepare(pg, st.name().c_str(), st.sql().c_str(), 0, nullptr), &PQclear);
+    if (!r || PQresultStatus(r.get()) != PGRES_COMMAND_OK) return fail(r.get());
+    ci.prepared.insert(st.name());
+  }
+  std::vector<const char*> values;
+  values.reserve(params.size());
+  for (const auto& p : params)
+    values.push_back(p ? p->c_str() : nullptr);
+  ResultPtr r(PQexecPrepared(pg, st.name().c_str(), static_cast<int>(values.size()),
+                             values.data(), nullptr, nullptr, 0),
+              &PQclear);
+  const ExecStatusType status = r ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
+  if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) return fail(r.get());
+  Rows out;
+  const char* affected = PQcmdTuples(r.get());
+  out.affected = affected && *affected ? std::stoll(affected) : 0;
+  const int cols = PQnfields(r.get()), n = PQntuples(r.get());
+  for (int c = 0; c < cols; ++c)
+    out.columns.emplace_back(PQfname(r.get(), c));
+  out.rows.reserve(static_cast<std::size_t>(n));
+  for (int i = 0; i < n; ++i) {
+    std::vector<Value> row;
+    row.reserve(static_cast<std::size_t>(cols));
+    for (int c = 0; c < cols; ++c)
+      row.push_back(PQgetisnull(r.get(), i, c)
+                        ? Value{}
+                        : Value{std::string(PQgetvalue(r.get(), i, c),
+                                            static_cast<std::size_t>(PQgetlength(r.get(), i, c)))});
+    out.rows.push_back(std::move(row));
+  }
+  return out;
 }
 
 Result<void> Tx::exec_script(const std::string& sql) {

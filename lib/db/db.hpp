@@ -41,6 +41,22 @@ std::string describe_target(const std::string& url);
 class Connection;
 struct RawAccess; // lib/db's own access to the libpq session (db/raw.hpp)
 
+/// A statement prepared once per database session and run by name afterwards: parsed, analysed
+/// and (once PostgreSQL settles on a generic plan) planned once per session instead of on every
+/// run. For statements a hot path runs thousands of times (the webhook daemon's per-event
+/// statements); keep one instance per text (a function-local static). Its name is derived from
+/// the text, so equal texts share one server-side statement.
+class Statement {
+public:
+  explicit Statement(std::string sql);
+  const std::string& sql() const { return m_sql; }
+  /// "crm_" + 16 hex digits of the text's SHA-256.
+  const std::string& name() const { return m_name; }
+
+private:
+  std::string m_sql, m_name;
+};
+
 /// A transaction: BEGIN on creation, ROLLBACK on destruction unless committed.
 /// Domain functions take the transaction they run in (`Tx&` for admin work, `TenantTx&` for
 /// tenant tables), so a command can commit several domain operations atomically.
@@ -51,6 +67,9 @@ public:
   Tx& operator=(const Tx&) = delete;
   /// Runs one parameterised statement.
   Result<Rows> exec(const std::string& sql, const Params& params = {});
+  /// Runs a prepared statement (prepared on this session first if it is not yet). A server error
+  /// aborts the whole transaction at once (rolled back: nothing can run in it afterwards).
+  Result<Rows> exec(const Statement& st, const Params& params = {});
   /// Runs a script of several statements (simple query protocol, no parameters).
   Result<void> exec_script(const std::string& sql);
   /// Commits; afterwards the Tx is finished.
@@ -152,6 +171,9 @@ public:
   Result<std::unique_ptr<AdminTx>> admin(TxMode mode = {});
   /// Starts a tenant transaction for `scope` (SET TRANSACTION per `mode`, then the scope).
   Result<std::unique_ptr<TenantTx>> tenant(const TenantScope& scope, TxMode mode = {});
+  /// DISCARD ALL: the session back to its state after connecting (settings, prepared
+  /// statements, temporary tables, advisory locks), and the prepared statements forgotten here.
+  Result<void> discard_session();
   /// Server backend pid of this session.
   int backend_pid() const;
   /// "host:port" of the server (for messages).

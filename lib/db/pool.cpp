@@ -120,7 +120,7 @@ Pool::Check Pool::check_out(Idle& idle) const {
   if (!idle.conn->is_usable()) return Check::failed;
   if (idle.health == LeaseHealth::errored) {
     // Whatever the last borrower left behind (session settings, advisory locks, role) goes.
-    if (!idle.conn->exec_script("DISCARD ALL")) return Check::failed;
+    if (!idle.conn->discard_session()) return Check::failed;
     if (!idle.conn->exec("SELECT set_config('application_name', $1, false)",
                          {m_options.application_name}))
       return Check::failed;

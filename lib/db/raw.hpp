@@ -6,7 +6,8 @@
 
 #include <string>
 
-struct pg_conn; // libpq's PGconn
+struct pg_conn;   // libpq's PGconn
+struct pg_result; // libpq's PGresult
 
 namespace crm::db {
 
@@ -22,5 +23,9 @@ struct RawAccess {
 /// unique/lock/serialization/cancel, db_unavailable for class 08 and shutdowns), the first line
 /// of the message, the SQLSTATE kept.
 Error server_error(const std::string& sqlstate, const std::string& message);
+
+/// The error of a failed statement's result `r` (nullptr: the session's message): db_unavailable
+/// when the session is gone, else server_error of its SQLSTATE and message.
+Error result_error(pg_conn* pg, const pg_result* r, const std::string& target);
 
 } // namespace crm::db

@@ -188,7 +188,11 @@ TEST(RunMigrateEmpty, UpDryRunPlansEveryFileAndCreatesNothing) {
   auto s = cli(
       {"--db", db.url(), "-o", "json", "migrate", "status", "--migrations-dir", canonical_dir()});
   ASSERT_EQ(s.code, 0) << s;
-  EXPECT_EQ(s.json()["global_pending"].size(), 4u) << s.out; // the files in templates/migrations/global
+  std::size_t global_files = 0; // the files in templates/migrations/global
+  for (const auto& f : fs::directory_iterator(canonical_dir() + "/global"))
+    global_files += f.path().extension() == ".sql" ? 1 : 0;
+  EXPECT_GE(global_files, 5u);
+  EXPECT_EQ(s.json()["global_pending"].size(), global_files) << s.out;
 }
 
 // --- changes: drift, repair, up and down of an extra file (own database) ----------------------

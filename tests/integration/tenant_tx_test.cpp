@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include <tuple>
+
 using namespace crm;
 
 namespace {
@@ -193,4 +195,107 @@ TEST_F(TenantTxTest, ScopeOfAFinishedTransactionIsRefused) {
   auto s = db::scoped(*tx, scope(a));
   ASSERT_FALSE(s);
   EXPECT_NE(s.error().message.find("finished"), std::string::npos);
+}
+
+// ---- prepared statements (db::Statement) ------------------------------------------------------
+
+namespace {
+long long prepared_count(db::Connection& c, const db::Statement& st) {
+  auto r = c.exec("SELECT count(*) AS n FROM pg_prepared_statements WHERE name = $1", {st.name()});
+  return r ? std::stoll(r->get(0, "n")) : -1;
+}
+} // namespace
+
+TEST_F(TenantTxTest, PreparedStatementsRunUnderEachTenantsScopeAndArePreparedOnce) {
+  static const db::Statement count("SELECT count(*) AS n, min(body) AS first FROM notes");
+  static const db::Statement insert("INSERT INTO notes VALUES ($1::uuid, $2::int, $3) RETURNING id");
+  EXPECT_EQ(count.name().rfind("crm_", 0), 0u);
+  EXPECT_EQ(count.name().size(), 20u);
+  EXPECT_NE(count.name(), insert.name());
+  // Alternating tenants on one session, more often than PostgreSQL's five custom plans before
+  // a generic one: RLS is applied per run, whatever plan is cached.
+  for (int round = 0; round < 8; ++round) {
+    for (const auto& [org, n, first] :
+         {std::tuple{a, "2", "a1"}, std::tuple{b, "1", "b1"}}) {
+      auto tx = c->tenant(scope(org));
+      ASSERT_TRUE(tx) << tx.error().message;
+      auto r = (*tx)->exec(count);
+      ASSERT_TRUE(r) << r.error().message;
+      EXPECT_EQ(r->get(0, "n"), n) << round;
+      EXPECT_EQ(r->get(0, "first"), first) << round;
+    }
+  }
+  EXPECT_EQ(prepared_count(*c, count), 1);
+  {
+    auto tx = *c->tenant(scope(a));
+    auto ins = tx->exec(insert, {a, "3", "a3 'quoted' \xc3\xa9"});
+    ASSERT_TRUE(ins) << ins.error().message;
+    EXPECT_EQ(ins->get(0, "id"), "3");
+    EXPECT_EQ(ins->affected, 1);
+    auto forged = tx->exec(insert, {b, "9", "forged"}); // another tenant's row: refused by RLS
+    ASSERT_FALSE(forged);
+    EXPECT_EQ(forged.error().sqlstate, "42501");
+    // the failure ended the transaction: nothing more runs in it, the insert is gone
+    EXPECT_FALSE(tx->active());
+    EXPECT_FALSE(tx->exec(count));
+    EXPECT_FALSE(tx->commit());
+  }
+  auto n = c->exec("SELECT count(*) AS n FROM notes WHERE id = 3");
+  EXPECT_EQ(n->get(0, "n"), "0");
+  // the session is fine afterwards; the statement survived the rollback (prepared once)
+  auto tx = *c->tenant(scope(a));
+  ASSERT_TRUE(tx->exec(insert, {a, "3", "a3"}));
+  ASSERT_TRUE(tx->commit());
+  EXPECT_EQ(prepared_count(*c, insert), 1);
+}
+
+TEST_F(TenantTxTest, PreparedStatementsArePreparedAgainAfterTheSessionForgotThem) {
+  static const db::Statement st("SELECT $1::int + 1 AS n");
+  {
+    auto tx = *c->admin();
+    ASSERT_EQ(tx->exec(st, {"1"})->get(0, "n"), "2");
+    ASSERT_TRUE(tx->commit());
+  }
+  ASSERT_TRUE(c->discard_session()); // what the pool does to a session an error left behind
+  EXPECT_EQ(prepared_count(*c, st), 0);
+  {
+    auto tx = *c->admin();
+    auto r = tx->exec(st, {"2"});
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(r->get(0, "n"), "3");
+  }
+  // Dropped behind the library's back: the one run that finds it missing fails (and says so),
+  // the next prepares it again.
+  ASSERT_TRUE(c->exec_script("DEALLOCATE ALL"));
+  {
+    auto tx = *c->admin();
+    auto r = tx->exec(st, {"3"});
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().sqlstate, "26000");
+  }
+  auto tx = *c->admin();
+  auto r = tx->exec(st, {"4"});
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->get(0, "n"), "5");
+  // NULL parameters and a statement with no rows
+  static const db::Statement null_st("SELECT $1::text IS NULL AS isnull WHERE $2::bool");
+  EXPECT_EQ(tx->exec(null_st, {std::nullopt, "true"})->get(0, "isnull"), "t");
+  EXPECT_TRUE(tx->exec(null_st, {"x", "false"})->empty());
+}
+
+TEST_F(TenantTxTest, APreparedStatementWaitingTooLongForALockNamesTheHolder) {
+  static const db::Statement upd("UPDATE notes SET body = $2 WHERE id = $1::int");
+  auto holder = db.connect();
+  ASSERT_TRUE(holder);
+  ASSERT_TRUE(holder->exec_script("SET application_name = 'lock-holder'"));
+  auto h = *holder->admin();
+  ASSERT_TRUE(h->exec("UPDATE notes SET body = 'held' WHERE id = 2"));
+  auto tx = *c->admin({db::TxIsolation::read_committed, db::TxAccess::read_write,
+                       std::chrono::milliseconds(200)});
+  auto r = tx->exec(upd, {"2", "mine"});
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().kind, ErrorKind::conflict);
+  EXPECT_EQ(r.error().sqlstate, "55P03");
+  EXPECT_NE(r.error().message.find("lock-holder"), std::string::npos) << r.error().message;
+  EXPECT_FALSE(tx->active());
 }
