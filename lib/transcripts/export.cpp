@@ -1206,6 +1206,7 @@ Result<ExportResult> export_transcripts(db::TenantTx& tx, const tenant::TenantRe
     sink.reset();
     return {};
   };
+  std::string pending; // calls for a stream that is not a terminal, written 1 MB at a time
   auto emit_stream = [&](const std::string& chunk) -> Status {
     if (o.stream_is_tty) {
       std::string esc = for_terminal(chunk, o.format);
@@ -1217,6 +1218,13 @@ Result<ExportResult> export_transcripts(db::TenantTx& tx, const tenant::TenantRe
     if (!*o.stream) return make_error(ErrorKind::unexpected, "cannot write the export to stdout");
     return {};
   };
+  auto flush_stream = [&]() -> Status {
+    if (pending.empty()) return {};
+    CRM_TRY(emit_stream(pending));
+    pending.clear();
+    return {};
+  };
+  if (!journal && !o.stream_is_tty) pending.reserve(k_block + (k_block >> 2));
 
   std::uint64_t part = prior.entries; // parts are numbered on from earlier runs
   std::uint64_t in_part = 0;
@@ -1240,7 +1248,9 @@ Result<ExportResult> export_transcripts(db::TenantTx& tx, const tenant::TenantRe
         in_part = 0;
       }
     }
-    std::string& out = sink ? block : buf;
+    // To a stream: a terminal gets each call escaped on its own; a pipe or file gets the calls
+    // gathered into 1 MB writes (one write per call cost more than the formatting).
+    std::string& out = sink ? block : o.stream_is_tty ? buf : pending;
     if (!sink) buf.clear();
     const std::size_t rows = turns.size();
     switch (o.format) {
@@ -1269,7 +1279,10 @@ Result<ExportResult> export_transcripts(db::TenantTx& tx, const tenant::TenantRe
       ++in_part;
       if (o.format == Format::txt || in_part >= o.calls_per_file) CRM_TRY(close_file());
     } else {
-      CRM_TRY(emit_stream(buf));
+      if (o.stream_is_tty)
+        CRM_TRY(emit_stream(buf));
+      else if (pending.size() >= k_block)
+        CRM_TRY(flush_stream());
       state.calls += 1;
       state.turns += rows;
       state.no_transcript += turns.empty() ? 1 : 0;
@@ -1282,6 +1295,7 @@ Result<ExportResult> export_transcripts(db::TenantTx& tx, const tenant::TenantRe
   // without COPY's escaping and nothing needs decoding here.
   auto streamed = db::copy_out(tx, sql, params, on_call, db::CopyFormat::binary);
   if (!streamed) return std::move(streamed).error().with_context("exporting transcripts");
+  CRM_TRY(flush_stream());
   if (sink) CRM_TRY(close_file());
   if (writer) {
     CRM_TRY(writer->drain());
