@@ -1,4 +1,5 @@
 #include "core/log.hpp"
+#include "core/output.hpp"
 
 #include <nlohmann/json.hpp>
 #include <spdlog/sinks/base_sink.h>
@@ -34,9 +35,13 @@ protected:
                       .count();
       nlohmann::json j = {
           {"ts_ms", secs}, {"level", std::string(level.data(), level.size())}, {"msg", text}};
-      line = j.dump() + "\n";
+      // Invalid UTF-8 (a provider's bytes quoted in a message) becomes U+FFFD, not an exception.
+      line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
     } else {
-      line = "crmctl: " + std::string(level.data(), level.size()) + ": " + text + "\n";
+      // Messages quote names, paths and provider text: escape sequences, line breaks and
+      // invalid bytes are written as escapes (one line per message, nothing steers a terminal).
+      line = "crmctl: " + std::string(level.data(), level.size()) + ": " +
+             escape_for_terminal(text) + "\n";
     }
     m_out << line;
     m_out.flush();

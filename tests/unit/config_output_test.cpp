@@ -154,6 +154,33 @@ TEST(Logging, JsonLinesWithSecretsMasked) {
   EXPECT_EQ(text.str(), "crmctl: warning: shown\n");
 }
 
+TEST(Logger, HostileBytesInAMessageStayOnOneInertLine) {
+  auto red = std::make_shared<Redactor>();
+  const std::string hostile = "tenant \"\x1b[2J\x1b]0;pwned\x07\" at /tmp/a\nb \xff\xfe \xc2\x9b" "1m "
+                              "\xe2\x80\xae RLO";
+  std::ostringstream text;
+  Logger t(text, LogLevel::info, LogFormat::text, red);
+  t.warn(hostile);
+  const std::string line = text.str();
+  ASSERT_FALSE(line.empty());
+  EXPECT_EQ(line.find('\n'), line.size() - 1) << line; // one line
+  for (char c : line.substr(0, line.size() - 1)) {
+    const auto u = static_cast<unsigned char>(c);
+    EXPECT_TRUE(u >= 0x20 && u != 0x7f) << "control byte " << int(u) << " in " << line;
+  }
+  EXPECT_EQ(line.find("\xe2\x80\xae"), std::string::npos); // bidi override escaped
+  EXPECT_EQ(line.find("\xc2\x9b"), std::string::npos);     // C1 CSI escaped
+  EXPECT_EQ(line.find("\xff"), std::string::npos);          // invalid byte escaped
+  EXPECT_NE(line.find("at /tmp/a"), std::string::npos);     // printable text kept
+  std::ostringstream json;
+  Logger j(json, LogLevel::info, LogFormat::json, red);
+  j.warn(hostile);
+  ASSERT_EQ(json.str().back(), '\n');
+  auto parsed = nlohmann::json::parse(json.str()); // valid JSON despite the invalid UTF-8
+  EXPECT_NE(parsed["msg"].get<std::string>().find("\x1b[2J"), std::string::npos);
+  EXPECT_NE(parsed["msg"].get<std::string>().find("\xef\xbf\xbd"), std::string::npos); // U+FFFD
+}
+
 TEST(Progress, DrawsOnlyOnATerminal) {
   test::TestIO tio;
   test::FakeClock clock;
