@@ -254,10 +254,12 @@ private:
 
 struct Connection::Impl {
   std::unique_ptr<PgConnection> conn;
-  /// Statements prepared on the session `prepared_on` (a reconnect is a new session: libpq
-  /// hands out a new handle, and the set starts empty again).
+  /// Statements prepared on the session (`prepared_on`, `prepared_pid`): a reconnect is a new
+  /// session — a new handle, or PQreset of the same one (libpqxx retrying BEGIN) with a new
+  /// backend pid — and the set starts empty again.
   std::unordered_set<std::string> prepared;
   pg_conn* prepared_on = nullptr;
+  int prepared_pid = 0;
   /// The session; an offline Connection (fakes) has none and fails like a lost connection.
   pqxx::connection_base& live() {
     if (!conn) throw pqxx::broken_connection("not connected (offline session)");
@@ -451,9 +453,10 @@ Result<Rows> Tx::exec(const Statement& st, const Params& params) {
   if (!pg || PQstatus(pg) != CONNECTION_OK)
     return make_error(ErrorKind::db_unavailable,
                       "database connection to " + m_conn.target() + " lost");
-  if (ci.prepared_on != pg) {
+  if (ci.prepared_on != pg || ci.prepared_pid != PQbackendPID(pg)) {
     ci.prepared.clear();
     ci.prepared_on = pg;
+    ci.prepared_pid = PQbackendPID(pg);
   }
   using ResultPtr = std::unique_ptr<PGresult, decltype(&PQclear)>;
   // A failed statement aborts the transaction on the server: end it here too, so nothing
@@ -461,7 +464,8 @@ Result<Rows> Tx::exec(const Statement& st, const Params& params) {
   auto fail = [&](const PGresult* r) -> Error {
     Error e = result_error(pg, r, m_conn.target());
     const std::string message = r ? PQresultErrorMessage(r) : "";
-    if (e.sqlstate == "26000") ci.prepared.clear(); // someone DEALLOCATEd: prepare afresh
+    if (e.sqlstate == "26000") ci.prepared.erase(st.name()); // DEALLOCATEd: prepare it again
+    if (e.sqlstate == "42P05") ci.prepared.insert(st.name()); // there already (same text)
     if (e.sqlstate == "55P03") return lock_timeout_error(std::move(e), message);
     Tx* root = this;
     while (root->m_impl->parent)

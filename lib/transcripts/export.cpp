@@ -1288,13 +1288,21 @@ Result<ExportResult> export_transcripts(db::TenantTx& tx, const tenant::TenantRe
       state.no_transcript += turns.empty() ? 1 : 0;
     }
     ++done;
-    if (o.on_progress && done % 250 == 0) CRM_TRY(o.on_progress(done, total));
+    if (o.on_progress && done % 250 == 0) {
+      // What a stream has been given is written before the progress callback can stop the
+      // export (Ctrl-C): "interrupted after N calls" means N calls reached stdout.
+      CRM_TRY(flush_stream());
+      CRM_TRY(o.on_progress(done, total));
+    }
     return {};
   };
   // Binary COPY of text columns (every column is cast above): the server sends the bytes
   // without COPY's escaping and nothing needs decoding here.
   auto streamed = db::copy_out(tx, sql, params, on_call, db::CopyFormat::binary);
-  if (!streamed) return std::move(streamed).error().with_context("exporting transcripts");
+  if (!streamed) {
+    if (!pending.empty()) (void)flush_stream(); // the whole calls formatted before the failure
+    return std::move(streamed).error().with_context("exporting transcripts");
+  }
   CRM_TRY(flush_stream());
   if (sink) CRM_TRY(close_file());
   if (writer) {

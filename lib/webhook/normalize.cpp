@@ -1,6 +1,7 @@
 #include "webhook/normalize.hpp"
 
 #include "core/clock.hpp"
+#include "core/input.hpp"
 #include "core/json_exact.hpp"
 #include "core/money.hpp"
 #include "core/rfc3339.hpp"
@@ -26,18 +27,31 @@ const json* at(const json& j, std::initializer_list<const char*> path) {
   return cur;
 }
 
-// Stored text: a NUL (which PostgreSQL text cannot hold) becomes U+FFFD; the rest is kept (the
-// JSON parser has refused invalid UTF-8; output escaping handles terminals).
+// Stored text: a NUL (which PostgreSQL text cannot hold) and ill-formed UTF-8 (a form field's
+// percent-decoded bytes; the JSON parser refuses it already) become U+FFFD; the rest is kept
+// (output escaping handles terminals).
 std::string clean(std::string s) {
+  if (s.find('\0') == std::string::npos && is_valid_utf8(s)) return s;
+  std::string valid = to_valid_utf8(s);
   std::string out;
-  out.reserve(s.size());
-  for (char c : s) {
+  out.reserve(valid.size());
+  for (char c : valid) {
     if (c == '\0')
       out += "\xEF\xBF\xBD";
     else
       out.push_back(c);
   }
   return out;
+}
+
+// At most `max` bytes of the valid UTF-8 `s`, never cutting a character in two (an event key
+// must stay valid UTF-8: the inbox dedupes on it and the group commit matches it byte for byte).
+std::string key_part(std::string_view s, std::size_t max) {
+  if (s.size() <= max) return std::string(s);
+  std::size_t n = max;
+  while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80)
+    --n;
+  return std::string(s.substr(0, n));
 }
 
 std::optional<std::string> text(const json* v) {
@@ -196,7 +210,7 @@ Result<Normalized> normalize_vapi(std::string_view body) {
   const std::string type = text(at(*msg, {"type"})).value_or("");
   Normalized out;
   if (type != "end-of-call-report" && type != "status-update") {
-    out.ignored = Ignored{"Vapi message type '" + type.substr(0, 40) + "' is not stored"};
+    out.ignored = Ignored{"Vapi message type '" + key_part(type, 40) + "' is not stored"};
     return out;
   }
   CallEvent c;
@@ -230,7 +244,7 @@ Result<Normalized> normalize_vapi(std::string_view body) {
     c.status = text(at(*msg, {"status"}));
     const std::string st = c.status.value_or("");
     c.stage = st == "in-progress" ? Stage::started : (st == "ended" ? Stage::ended : Stage::none);
-    c.event_key = c.external_call_id + ":status-update:" + st.substr(0, 40);
+    c.event_key = c.external_call_id + ":status-update:" + key_part(st, 40);
     if (st == "ended") c.ended_reason = text(at(*msg, {"endedReason"}));
     out.call = std::move(c);
     return out;
@@ -276,7 +290,7 @@ Result<Normalized> normalize_elevenlabs(std::string_view body) {
   Normalized out;
   const std::string type = text(at(j, {"type"})).value_or("");
   if (type != "post_call_transcription") {
-    out.ignored = Ignored{"ElevenLabs event type '" + type.substr(0, 40) + "' is not stored"};
+    out.ignored = Ignored{"ElevenLabs event type '" + key_part(type, 40) + "' is not stored"};
     return out;
   }
   const json* data = at(j, {"data"});
@@ -338,7 +352,7 @@ Result<Normalized> normalize_retell(std::string_view body) {
                 : event == "call_analyzed" ? Stage::analyzed
                                            : Stage::none;
   if (stage == Stage::none) {
-    out.ignored = Ignored{"Retell event '" + event.substr(0, 40) + "' is not stored"};
+    out.ignored = Ignored{"Retell event '" + key_part(event, 40) + "' is not stored"};
     return out;
   }
   const json* call = at(j, {"call"});
@@ -411,7 +425,7 @@ Result<Normalized> normalize_twilio(std::string_view route,
     m.to = get("To");
     m.body = get("Body");
     m.direction = m.status == "received" || m.status.empty() ? "inbound" : "outbound";
-    m.event_key = m.external_id + ":" + (m.status.empty() ? "received" : m.status.substr(0, 32));
+    m.event_key = m.external_id + ":" + (m.status.empty() ? "received" : key_part(m.status, 32));
     out.message = std::move(m);
     return out;
   }
@@ -423,7 +437,7 @@ Result<Normalized> normalize_twilio(std::string_view route,
   const std::string st = get("CallStatus");
   c.status = st;
   c.event_type = "voice-status";
-  c.event_key = c.external_call_id + ":" + st.substr(0, 32);
+  c.event_key = c.external_call_id + ":" + key_part(st, 32);
   c.stage = (st == "ringing" || st == "in-progress" || st == "queued" || st == "initiated")
                 ? Stage::started
                 : (st.empty() ? Stage::none : Stage::ended);

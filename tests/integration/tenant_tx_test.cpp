@@ -277,10 +277,35 @@ TEST_F(TenantTxTest, PreparedStatementsArePreparedAgainAfterTheSessionForgotThem
   auto r = tx->exec(st, {"4"});
   ASSERT_TRUE(r) << r.error().message;
   EXPECT_EQ(r->get(0, "n"), "5");
+  ASSERT_TRUE(tx->commit());
+  // One statement dropped (DEALLOCATE name) while another stays: only the missing one is prepared
+  // again; one prepared on the server already under its name (same text) is adopted.
+  static const db::Statement other("SELECT $1::int * 2 AS n");
+  ASSERT_TRUE(c->exec_script("PREPARE " + other.name() + " AS " + other.sql()));
+  {
+    auto t = *c->admin();
+    auto clash = t->exec(other, {"2"});
+    ASSERT_FALSE(clash);
+    EXPECT_EQ(clash.error().sqlstate, "42P05");
+  }
+  ASSERT_TRUE(c->exec_script("DEALLOCATE " + st.name()));
+  {
+    auto t = *c->admin();
+    EXPECT_EQ(t->exec(other, {"21"})->get(0, "n"), "42"); // adopted, not prepared again
+    EXPECT_FALSE(t->exec(st, {"1"}));                     // 26000, once
+  }
+  {
+    auto t = *c->admin();
+    EXPECT_EQ(t->exec(other, {"4"})->get(0, "n"), "8");
+    EXPECT_EQ(t->exec(st, {"1"})->get(0, "n"), "2");
+  }
+  EXPECT_EQ(prepared_count(*c, st), 1);
+  EXPECT_EQ(prepared_count(*c, other), 1);
   // NULL parameters and a statement with no rows
+  auto last = *c->admin();
   static const db::Statement null_st("SELECT $1::text IS NULL AS isnull WHERE $2::bool");
-  EXPECT_EQ(tx->exec(null_st, {std::nullopt, "true"})->get(0, "isnull"), "t");
-  EXPECT_TRUE(tx->exec(null_st, {"x", "false"})->empty());
+  EXPECT_EQ(last->exec(null_st, {std::nullopt, "true"})->get(0, "isnull"), "t");
+  EXPECT_TRUE(last->exec(null_st, {"x", "false"})->empty());
 }
 
 TEST_F(TenantTxTest, APreparedStatementWaitingTooLongForALockNamesTheHolder) {

@@ -2,6 +2,8 @@
 #include "webhook/normalize.hpp"
 #include "webhook/verify.hpp"
 
+#include "core/input.hpp"
+
 #include <gtest/gtest.h>
 
 using namespace crm;
@@ -138,4 +140,35 @@ TEST(WebhookNormalize, CostsKeepEveryDigitSentWhateverTheScale) {
   EXPECT_EQ(retell("1250"), "12.50");
   EXPECT_EQ(retell("0.123456789012345678901"), "0.00123456789012345678901");
   EXPECT_EQ(retell("1.5e1"), "0.15");
+}
+
+// Event keys, statuses and stored text stay valid UTF-8 whatever arrives: a key cut inside a
+// character, or a form field's raw bytes, made the inbox row and the group commit's match differ
+// (an event stored as processed but answered as a duplicate, never applied).
+TEST(WebhookNormalize, KeysAndTextStayValidUtf8) {
+  const std::string status = std::string(39, 'a') + "\xc3\xa9" + "zz"; // é straddles byte 40
+  auto s = normalize_vapi(R"({"message":{"type":"status-update","status":")" + status +
+                          R"(","call":{"id":"c7","type":"webCall"}}})");
+  ASSERT_TRUE(s && s->call);
+  EXPECT_EQ(s->call->event_key, "c7:status-update:" + std::string(39, 'a'));
+  EXPECT_TRUE(is_valid_utf8(s->call->event_key));
+  const std::string long_type = "\xe2\x9c\x93" + std::string(38, 'x') + "\xe2\x9c\x93"; // ✓...✓
+  auto ig = normalize_vapi(R"({"message":{"type":")" + long_type + R"("}})");
+  ASSERT_TRUE(ig && ig->ignored);
+  EXPECT_TRUE(is_valid_utf8(ig->ignored->reason)) << ig->ignored->reason;
+
+  auto form = decode_form("MessageSid=SM9&MessageStatus=%FF%FEsent%C3&From=%2B15551230004&To=%2B15559870000"
+                          "&Body=caf%C3%A9+%E2%82+end");
+  ASSERT_TRUE(form);
+  auto sms = normalize_twilio("sms", *form);
+  ASSERT_TRUE(sms && sms->message);
+  EXPECT_TRUE(is_valid_utf8(sms->message->event_key)) << sms->message->event_key;
+  EXPECT_TRUE(is_valid_utf8(sms->message->status));
+  EXPECT_TRUE(is_valid_utf8(sms->message->body));
+  EXPECT_EQ(sms->message->body, "caf\xc3\xa9 \xef\xbf\xbd end"); // valid text kept, the cut one marked
+  EXPECT_FALSE(decode_form("Body=a%00b")); // NUL refused at the edge
+  auto vs = decode_form("CallSid=CA7&CallStatus=" + std::string(31, 'b') + "%C3%A9&Direction=inbound");
+  auto v = normalize_twilio("voice-status", *vs);
+  ASSERT_TRUE(v && v->call);
+  EXPECT_EQ(v->call->event_key, "CA7:" + std::string(31, 'b'));
 }
