@@ -522,29 +522,45 @@ transcripts)
   #   journal, next to psql `\copy ... TO 'file'`.
   ROUNDS=${BENCH_ROUNDS:-3}
   declare -A WALLS=()
-  for round in $(seq "$ROUNDS"); do
-    echo "-- round $round of $ROUNDS"
-    rm -rf "$OUT/on" "$OUT/off"
+  m_son() {
     TM_OUT="$OUT/stdout-on.jsonl" tmeasure "crmctl --out - > file, redaction on" \
       "$CRMCTL" --db "$U" -q -o json transcripts export --tenant bench-transcripts --format jsonl --out -
     WALLS[son]+="$LAST_WALL "
+  }
+  m_soff() {
     TM_OUT="$OUT/stdout-off.jsonl" tmeasure "crmctl --out - > file, --no-redact" \
       "$CRMCTL" --db "$U" -q -o json transcripts export --tenant bench-transcripts --format jsonl --out - \
       --no-redact --reason benchmark
     WALLS[soff]+="$LAST_WALL "
+  }
+  m_scopy() {
     TM_OUT="$OUT/psql-stdout.tsv" tmeasure "psql \\copy (same columns, same order) TO STDOUT > file" \
       "$PSQL" -qX "$U" -c "\\copy ($Q) TO STDOUT"
     WALLS[scopy]+="$LAST_WALL "
+  }
+  m_on() {
+    rm -rf "$OUT/on"
     tmeasure "crmctl --out DIR, redaction on" \
       "$CRMCTL" --db "$U" -q -o json transcripts export --tenant bench-transcripts --format jsonl --out "$OUT/on"
     WALLS[on]+="$LAST_WALL "; on_rss=$LAST_RSS
+  }
+  m_off() {
+    rm -rf "$OUT/off"
     tmeasure "crmctl --out DIR, --no-redact" \
       "$CRMCTL" --db "$U" -q -o json transcripts export --tenant bench-transcripts --format jsonl --out "$OUT/off" \
       --no-redact --reason benchmark
     WALLS[off]+="$LAST_WALL "
+  }
+  m_copy() {
     tmeasure "psql \\copy (same columns, same order) TO 'file'" \
       "$PSQL" -qX "$U" -c "\\copy ($Q) TO '$OUT/psql.tsv'"
     WALLS[copy]+="$LAST_WALL "
+  }
+  # The order rotates by one each round, so no program always runs first or after the same one.
+  ORDER=(m_son m_soff m_scopy m_on m_off m_copy)
+  for round in $(seq "$ROUNDS"); do
+    echo "-- round $round of $ROUNDS"
+    for k in 0 1 2 3 4 5; do "${ORDER[$(((k + round - 1) % 6))]}"; done
   done
   median() { tr ' ' '\n' <<<"$1" | grep . | sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
   cmp -s "$OUT/stdout-off.jsonl" <(cat "$OUT/off"/transcripts-*.jsonl) \

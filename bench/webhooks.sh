@@ -218,5 +218,7 @@ hp99=$(echo "$DAEMON_HALF" | jq -r '.p99_ms // 1e9'); r4=$(echo "$d_cpu / $e_cpu
 printf 'target throughput >= 2x Express           : %5.2fx  %s\n' "$r1" "$(verdict "$r1 >= 2")"
 printf 'target throughput >= 1.5x pgbench upsert  : %5.2fx  %s\n' "$r2" "$(verdict "$r2 >= 1.5")"
 printf 'target p99 < 50 ms at half (%s/s)        : %s ms  %s\n' "$HALF" "$hp99" "$(verdict "$hp99 < 50")"
-printf 'target CPU/event <= 1/3 of Express         : %5.2fx  %s\n' "$r4" "$(verdict "$r4 <= 1/3")"
+printf 'target CPU/event <= 1/3 of Express         : %5.2fx  %s (the receiver process)\n' "$r4" "$(verdict "$r4 <= 1/3")"
+r5=$(echo "($d_cpu + $d_pg) / ($e_cpu + $e_pg)" | bc -l)
+printf '       receiver + PostgreSQL per event       : %5.2fx  %s\n' "$r5" "$(verdict "$r5 <= 1/3")"
 printf 'Express at the same half rate: p99 %s ms\n' "$(echo "$EXPRESS_HALF" | jq -r '.p99_ms // "-"')"
