@@ -260,6 +260,11 @@ struct Connection::Impl {
   std::unordered_set<std::string> prepared;
   pg_conn* prepared_on = nullptr;
   int prepared_pid = 0;
+  /// A statement this session prepared went missing (26000): something between us and the
+  /// server does not keep them (a transaction-mode pooler such as PgBouncer hands each
+  /// transaction to another backend; a DEALLOCATE behind our back). From then on this session
+  /// runs db::Statement as unnamed statements, as Tx::exec(sql) does: slower, never failing.
+  bool unnamed_only = false;
   /// The session; an offline Connection (fakes) has none and fails like a lost connection.
   pqxx::connection_base& live() {
     if (!conn) throw pqxx::broken_connection("not connected (offline session)");
@@ -457,6 +462,7 @@ Result<Rows> Tx::exec(const Statement& st, const Params& params) {
     ci.prepared.clear();
     ci.prepared_on = pg;
     ci.prepared_pid = PQbackendPID(pg);
+    ci.unnamed_only = false;
   }
   using ResultPtr = std::unique_ptr<PGresult, decltype(&PQclear)>;
   // A failed statement aborts the transaction on the server: end it here too, so nothing
@@ -464,7 +470,7 @@ Result<Rows> Tx::exec(const Statement& st, const Params& params) {
   auto fail = [&](const PGresult* r) -> Error {
     Error e = result_error(pg, r, m_conn.target());
     const std::string message = r ? PQresultErrorMessage(r) : "";
-    if (e.sqlstate == "26000") ci.prepared.erase(st.name()); // DEALLOCATEd: prepare it again
+    if (e.sqlstate == "26000") ci.unnamed_only = true;        // see Impl::unnamed_only
     if (e.sqlstate == "42P05") ci.prepared.insert(st.name()); // there already (same text)
     if (e.sqlstate == "55P03") return lock_timeout_error(std::move(e), message);
     Tx* root = this;
@@ -473,7 +479,7 @@ Result<Rows> Tx::exec(const Statement& st, const Params& params) {
     root->rollback();
     return e;
   };
-  if (!ci.prepared.count(st.name())) {
+  if (!ci.unnamed_only && !ci.prepared.count(st.name())) {
     ResultPtr r(PQprepare(pg, st.name().c_str(), st.sql().c_str(), 0, nullptr), &PQclear);
     if (!r || PQresultStatus(r.get()) != PGRES_COMMAND_OK) return fail(r.get());
     ci.prepared.insert(st.name());
@@ -482,8 +488,11 @@ Result<Rows> Tx::exec(const Statement& st, const Params& params) {
   values.reserve(params.size());
   for (const auto& p : params)
     values.push_back(p ? p->c_str() : nullptr);
-  ResultPtr r(PQexecPrepared(pg, st.name().c_str(), static_cast<int>(values.size()),
-                             values.data(), nullptr, nullptr, 0),
+  const int n_values = static_cast<int>(values.size());
+  ResultPtr r(ci.unnamed_only ? PQexecParams(pg, st.sql().c_str(), n_values, nullptr,
+                                             values.data(), nullptr, nullptr, 0)
+                              : PQexecPrepared(pg, st.name().c_str(), n_values, values.data(),
+                                               nullptr, nullptr, 0),
               &PQclear);
   const ExecStatusType status = r ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
   if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) return fail(r.get());
