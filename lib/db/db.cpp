@@ -260,10 +260,11 @@ struct Connection::Impl {
   std::unordered_set<std::string> prepared;
   pg_conn* prepared_on = nullptr;
   int prepared_pid = 0;
-  /// A statement this session prepared went missing (26000): something between us and the
-  /// server does not keep them (a transaction-mode pooler such as PgBouncer hands each
-  /// transaction to another backend; a DEALLOCATE behind our back). From then on this session
-  /// runs db::Statement as unnamed statements, as Tx::exec(sql) does: slower, never failing.
+  /// A statement this session prepared went missing (26000), or one it never prepared was
+  /// there already (42P05): the server side of this session changes under it (a
+  /// transaction-mode pooler such as PgBouncer hands each transaction to some backend; a
+  /// DEALLOCATE or PREPARE behind our back). From then on this session runs db::Statement as
+  /// unnamed statements, as Tx::exec(sql) does: slower, never failing for this reason.
   bool unnamed_only = false;
   /// The session; an offline Connection (fakes) has none and fails like a lost connection.
   pqxx::connection_base& live() {
@@ -470,8 +471,7 @@ Result<Rows> Tx::exec(const Statement& st, const Params& params) {
   auto fail = [&](const PGresult* r) -> Error {
     Error e = result_error(pg, r, m_conn.target());
     const std::string message = r ? PQresultErrorMessage(r) : "";
-    if (e.sqlstate == "26000") ci.unnamed_only = true;        // see Impl::unnamed_only
-    if (e.sqlstate == "42P05") ci.prepared.insert(st.name()); // there already (same text)
+    if (e.sqlstate == "26000" || e.sqlstate == "42P05") ci.unnamed_only = true; // see Impl
     if (e.sqlstate == "55P03") return lock_timeout_error(std::move(e), message);
     Tx* root = this;
     while (root->m_impl->parent)

@@ -6,7 +6,7 @@ pkgs=(g++ cmake ninja-build ccache pkg-config git
       libcli11-dev libpqxx-dev nlohmann-json3-dev libyaml-cpp-dev libssl-dev
       libgtest-dev libgmock-dev libcurl4-openssl-dev libcpp-httplib-dev
       libspdlog-dev libfmt-dev libcrypt-dev libre2-dev postgresql-15 postgresql-client-15 util-linux
-      libcairo2-dev poppler-utils fonts-dejavu-core)
+      libcairo2-dev poppler-utils fonts-dejavu-core pgbouncer)
 # `make fuzz` (deps.sh --fuzz): clang and its libFuzzer/sanitizer runtimes.
 [ "${1:-}" = "--fuzz" ] && pkgs+=(clang libclang-rt-14-dev)
 missing=()

@@ -264,22 +264,11 @@ TEST_F(TenantTxTest, PreparedStatementsSurviveASessionThatForgetsThem) {
     ASSERT_TRUE(r) << r.error().message;
     EXPECT_EQ(r->get(0, "n"), "3");
   }
-  // One prepared on the server already under its name (same text) is adopted.
-  static const db::Statement other("SELECT $1::int * 2 AS n");
-  ASSERT_TRUE(c->exec_script("PREPARE " + other.name() + " AS " + other.sql()));
-  {
-    auto t = *c->admin();
-    auto clash = t->exec(other, {"2"});
-    ASSERT_FALSE(clash);
-    EXPECT_EQ(clash.error().sqlstate, "42P05");
-  }
-  {
-    auto t = *c->admin();
-    EXPECT_EQ(t->exec(other, {"21"})->get(0, "n"), "42");
-  }
+  EXPECT_EQ(prepared_count(*c, st), 1); // prepared again after DISCARD ALL
   // Dropped behind the library's back (as a transaction-mode pooler does when the next
   // transaction lands on another backend): the one run that finds it missing fails and says so;
   // from then on the session runs every db::Statement unnamed, and nothing fails any more.
+  static const db::Statement other("SELECT $1::int * 2 AS n");
   ASSERT_TRUE(c->exec_script("DEALLOCATE ALL"));
   {
     auto t = *c->admin();
@@ -301,6 +290,23 @@ TEST_F(TenantTxTest, PreparedStatementsSurviveASessionThatForgetsThem) {
   static const db::Statement null_st("SELECT $1::text IS NULL AS isnull WHERE $2::bool");
   EXPECT_EQ(last->exec(null_st, {std::nullopt, "true"})->get(0, "isnull"), "t");
   EXPECT_TRUE(last->exec(null_st, {"x", "false"})->empty());
+}
+
+TEST_F(TenantTxTest, AStatementPreparedByAnotherHandUnderOurNameSwitchesToUnnamed) {
+  // A name already taken on the server (42P05: a pooler's backend where another client session
+  // prepared it): that run fails, the session goes on with unnamed statements.
+  static const db::Statement st("SELECT $1::int * 3 AS n");
+  ASSERT_TRUE(c->exec_script("PREPARE " + st.name() + " AS SELECT 'not ours'"));
+  {
+    auto t = *c->admin();
+    auto clash = t->exec(st, {"2"});
+    ASSERT_FALSE(clash);
+    EXPECT_EQ(clash.error().sqlstate, "42P05");
+  }
+  auto t = *c->admin();
+  auto r = t->exec(st, {"7"});
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->get(0, "n"), "21"); // our text, not the other statement under that name
 }
 
 TEST_F(TenantTxTest, APreparedStatementWaitingTooLongForALockNamesTheHolder) {
