@@ -45,6 +45,15 @@ protected:
   std::unique_ptr<db::Connection> c = dbase.connect();
 };
 
+// Four rows of awkward text (tabs, newlines, backslashes, "\N", UTF-8, control bytes, '' and
+// NULL, a 100,000-byte value) as v(n, a, b, c), n an int and the others text.
+constexpr const char* k_awkward_values =
+    "(VALUES "
+    "(1, 'plain', NULL::text, now()::date::text), "
+    "(2, E'tab\\there\\nnew line\\r\\nCRLF', E'back\\\\slash \\\\N \\\\t', ''), "
+    "(3, 'h\xc3\xa9llo \xe2\x9c\x93 \xf0\x9f\x98\x80', E'\\\\', E'ctl\\x01\\x1f\\b\\f\\v'), "
+    "(4, '\\N', 'N', repeat('x', 100000))) v(n, a, b, c) ORDER BY n";
+
 constexpr db::TxMode k_snapshot{.isolation = db::TxIsolation::repeatable_read,
                                 .access = db::TxAccess::read_only};
 
@@ -54,12 +63,7 @@ TEST_F(DbCopyTest, DeliversTheSameValuesAsAQuery) {
   ASSERT_TRUE(c);
   auto tx = c->admin();
   ASSERT_TRUE(tx);
-  const std::string sql =
-      "SELECT * FROM (VALUES "
-      "(1, 'plain', NULL::text, now()::date::text), "
-      "(2, E'tab\\there\\nnew line\\r\\nCRLF', E'back\\\\slash \\\\N \\\\t', ''), "
-      "(3, 'h\xc3\xa9llo \xe2\x9c\x93 \xf0\x9f\x98\x80', E'\\\\', E'ctl\\x01\\x1f\\b\\f\\v'), "
-      "(4, '\\N', 'N', repeat('x', 100000))) v(n, a, b, c) ORDER BY n";
+  const std::string sql = "SELECT * FROM " + std::string(k_awkward_values);
   auto want = query_rows(**tx, sql);
   ASSERT_EQ(want.size(), 4u);
   EXPECT_EQ(copy_rows(**tx, sql), want);
@@ -172,12 +176,7 @@ TEST_F(DbCopyTest, BinaryFormatDeliversTextColumnsAsTheirBytes) {
   // Every column text (the binary format's contract): tabs, newlines, backslashes, "\N", UTF-8,
   // control bytes, '' and NULL come through as the same values as an ordinary query's; the
   // 100,000-byte value spans more than one libpq read.
-  const std::string sql =
-      "SELECT n::text, a, b, c FROM (VALUES "
-      "(1, 'plain', NULL::text, now()::date::text), "
-      "(2, E'tab\\there\\nnew line\\r\\nCRLF', E'back\\\\slash \\\\N \\\\t', ''), "
-      "(3, 'h\xc3\xa9llo \xe2\x9c\x93 \xf0\x9f\x98\x80', E'\\\\', E'ctl\\x01\\x1f\\b\\f\\v'), "
-      "(4, '\\N', 'N', repeat('x', 100000))) v(n, a, b, c) ORDER BY n";
+  const std::string sql = "SELECT n::text, a, b, c FROM " + std::string(k_awkward_values);
   auto want = query_rows(**tx, sql);
   ASSERT_EQ(want.size(), 4u);
   EXPECT_EQ(copy_rows(**tx, sql, {}, db::CopyFormat::binary), want);
