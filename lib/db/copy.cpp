@@ -1,11 +1,10 @@
 #include "db/copy.hpp"
 
 #include "db/raw.hpp"
+#include "db/sql.hpp"
 
 #include <libpq-fe.h>
 
-#include <algorithm>
-#include <cctype>
 #include <cstring>
 #include <memory>
 
@@ -85,71 +84,35 @@ Result<std::string> inline_params(pg_conn* pg, const std::string& sql, const Par
     i = to;
   };
   while (i < n) {
-    char c = sql[i];
-    if (c == '\'' || c == '"') { // 'literal' (E'..\'..' too) or "identifier", doubled quotes inside
-      const bool backslashes = c == '\'' && i > 0 && (sql[i - 1] == 'E' || sql[i - 1] == 'e');
-      std::size_t j = i + 1;
-      while (j < n) {
-        if (backslashes && sql[j] == '\\') {
-          j += 2;
-          continue;
-        }
-        if (sql[j] == c) {
-          if (j + 1 < n && sql[j + 1] == c) {
-            j += 2;
-            continue;
-          }
-          break;
-        }
-        ++j;
-      }
-      copy_until(std::min(n, j + 1));
+    // literals, quoted identifiers, comments and dollar quotes are copied as they are
+    if (const SqlSpanAt span = sql_span_at(sql, i); span.kind != SqlSpan::none) {
+      copy_until(span.end);
       continue;
     }
-    if (c == '-' && i + 1 < n && sql[i + 1] == '-') {
-      std::size_t nl = sql.find('\n', i);
-      copy_until(nl == std::string::npos ? n : nl);
-      continue;
-    }
-    if (c == '/' && i + 1 < n && sql[i + 1] == '*') {
-      std::size_t close = sql.find("*/", i + 2);
-      copy_until(close == std::string::npos ? n : close + 2);
-      continue;
-    }
-    if (c == '$') {
+    const char c = sql[i];
+    if (c == '$' && i + 1 < n && sql[i + 1] >= '0' && sql[i + 1] <= '9') { // $n
       std::size_t j = i + 1;
       while (j < n && sql[j] >= '0' && sql[j] <= '9')
         ++j;
-      if (j > i + 1) { // $n
-        const std::size_t k = std::stoul(sql.substr(i + 1, j - i - 1));
-        if (k == 0 || k > params.size())
-          return make_error(ErrorKind::unexpected, "COPY query refers to $" + std::to_string(k) +
-                                                       " but has " +
-                                                       std::to_string(params.size()) +
-                                                       " parameters");
-        const auto& v = params[k - 1];
-        if (!v) {
-          out += "NULL";
-        } else {
-          std::unique_ptr<char, decltype(&PQfreemem)> lit(
-              PQescapeLiteral(pg, v->data(), v->size()), &PQfreemem);
-          if (!lit)
-            return make_error(ErrorKind::unexpected,
-                              std::string("cannot quote a COPY parameter: ") + PQerrorMessage(pg));
-          out += lit.get();
-        }
-        i = j;
-        continue;
+      const std::size_t k = std::stoul(sql.substr(i + 1, j - i - 1));
+      if (k == 0 || k > params.size())
+        return make_error(ErrorKind::unexpected, "COPY query refers to $" + std::to_string(k) +
+                                                     " but has " +
+                                                     std::to_string(params.size()) +
+                                                     " parameters");
+      const auto& v = params[k - 1];
+      if (!v) {
+        out += "NULL";
+      } else {
+        std::unique_ptr<char, decltype(&PQfreemem)> lit(
+            PQescapeLiteral(pg, v->data(), v->size()), &PQfreemem);
+        if (!lit)
+          return make_error(ErrorKind::unexpected,
+                            std::string("cannot quote a COPY parameter: ") + PQerrorMessage(pg));
+        out += lit.get();
       }
-      // $tag$ ... $tag$ (a dollar-quoted string); a lone '$' is copied as it is
-      while (j < n && (std::isalnum(static_cast<unsigned char>(sql[j])) || sql[j] == '_'))
-        ++j;
-      if (j < n && sql[j] == '$') {
-        const std::string tag = sql.substr(i, j + 1 - i);
-        std::size_t close = sql.find(tag, j + 1);
-        copy_until(close == std::string::npos ? n : close + tag.size());
-        continue;
-      }
+      i = j;
+      continue;
     }
     out.push_back(c);
     ++i;

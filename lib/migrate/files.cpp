@@ -2,6 +2,7 @@
 #include "core/crypto.hpp"
 #include "core/units.hpp"
 #include "core/text.hpp"
+#include "db/sql.hpp"
 #include "migrate/migrate.hpp"
 
 #include <algorithm>
@@ -152,48 +153,13 @@ std::vector<std::string> split_statements(const std::string& sql) {
     cur.clear();
   };
   while (i < n) {
-    char c = sql[i];
-    if (c == '-' && i + 1 < n && sql[i + 1] == '-') {
-      auto e = sql.find('\n', i);
-      e = e == std::string::npos ? n : e;
-      i = e;
+    // comments are dropped; literals, quoted identifiers and dollar quotes kept whole
+    if (const db::SqlSpanAt span = db::sql_span_at(sql, i); span.kind != db::SqlSpan::none) {
+      if (span.kind != db::SqlSpan::comment) cur.append(sql, i, span.end - i);
+      i = span.end;
       continue;
     }
-    if (c == '/' && i + 1 < n && sql[i + 1] == '*') {
-      auto e = sql.find("*/", i + 2);
-      e = e == std::string::npos ? n : e + 2;
-      i = e;
-      continue;
-    }
-    if (c == '\'' || c == '"') {
-      std::size_t j = i + 1;
-      while (j < n) {
-        if (sql[j] == c) {
-          if (j + 1 < n && sql[j + 1] == c) {
-            j += 2;
-            continue;
-          }
-          break;
-        }
-        ++j;
-      }
-      cur += sql.substr(i, j + 1 - i);
-      i = j + 1;
-      continue;
-    }
-    if (c == '$') {
-      std::size_t j = i + 1;
-      while (j < n && (isalnum(static_cast<unsigned char>(sql[j])) || sql[j] == '_'))
-        ++j;
-      if (j < n && sql[j] == '$' && !(i > 0 && isalnum(static_cast<unsigned char>(sql[i - 1])))) {
-        std::string tag = sql.substr(i, j - i + 1);
-        auto e = sql.find(tag, j + 1);
-        e = e == std::string::npos ? n : e + tag.size();
-        cur += sql.substr(i, e - i);
-        i = e;
-        continue;
-      }
-    }
+    const char c = sql[i];
     if (c == ';') {
       flush();
       ++i;

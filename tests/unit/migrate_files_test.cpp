@@ -1,5 +1,7 @@
 #include "migrate/migrate.hpp"
 
+#include "db/sql.hpp"
+
 #include <gtest/gtest.h>
 
 using namespace crm;
@@ -50,6 +52,38 @@ TEST(MigrationFiles, SplitsStatementsRespectingQuotes) {
   EXPECT_EQ(s[0], "SELECT ';'");
   EXPECT_NE(s[1].find("$fn$ SELECT 1; $fn$"), std::string::npos);
   EXPECT_EQ(s[2], "SELECT \"a;b\" FROM t");
+}
+
+TEST(MigrationFiles, SplitsAroundEscapedQuotesAndDollarSigns) {
+  // E'...' reads backslash escapes (\' does not end it); a '$' inside an identifier or before a
+  // digit starts no dollar quote; a date'...' literal is not an E string.
+  auto s = split_statements("INSERT INTO t VALUES (E'it\\'s; fine'); SELECT a$b$c FROM t; "
+                            "SELECT $1, date'2026-01-01'; SELECT $q$;$q$");
+  ASSERT_EQ(s.size(), 4u) << ::testing::PrintToString(s);
+  EXPECT_EQ(s[0], "INSERT INTO t VALUES (E'it\\'s; fine')");
+  EXPECT_EQ(s[1], "SELECT a$b$c FROM t");
+  EXPECT_EQ(s[2], "SELECT $1, date'2026-01-01'");
+  EXPECT_EQ(s[3], "SELECT $q$;$q$");
+}
+
+TEST(SqlSpan, FindsTheEndOfLiteralsCommentsAndDollarQuotes) {
+  using db::SqlSpan;
+  auto at = [](std::string_view sql, std::size_t i) { return db::sql_span_at(sql, i); };
+  EXPECT_EQ(at("'a''b' x", 0).end, 6u);
+  EXPECT_EQ(at("E'a\\'b' x", 1).end, 7u);           // E'a\'b': escaped quote inside
+  EXPECT_EQ(at("x'a\\'b' x", 1).end, 5u);           // not an E string: ends at the 2nd quote
+  EXPECT_EQ(at("\"a\"\"b\" x", 0).end, 6u);        // "a""b"
+  EXPECT_EQ(at("-- c\nx", 0).kind, SqlSpan::comment);
+  EXPECT_EQ(at("-- c\nx", 0).end, 4u);               // the line break stays
+  EXPECT_EQ(at("/* c */x", 0).end, 7u);
+  EXPECT_EQ(at("$t$ a $ b $t$x", 0).kind, SqlSpan::dollar_quoted);
+  EXPECT_EQ(at("$t$ a $ b $t$x", 0).end, 13u);
+  EXPECT_EQ(at("$$x$$y", 0).end, 5u);
+  EXPECT_EQ(at("$1 + $2", 0).kind, SqlSpan::none);   // a parameter
+  EXPECT_EQ(at("a$b$", 1).kind, SqlSpan::none);      // inside an identifier
+  EXPECT_EQ(at("'open", 0).end, 5u);                 // unterminated: to the end
+  EXPECT_EQ(at("x", 0).kind, SqlSpan::none);
+  EXPECT_EQ(at("x", 5).kind, SqlSpan::none);
 }
 
 TEST(MigrationFiles, LintFindsTenantInvariantGaps) {
