@@ -13,7 +13,7 @@ std::string canonical_dir() {
   return std::string(CRM_SOURCE_DIR) + "/templates/migrations";
 }
 
-const char* k_latest_tenant = "20261123000002";
+const char* k_latest_tenant = "20261125000000";
 
 } // namespace
 
