@@ -97,11 +97,11 @@ Bytes hmac_sha1(std::string_view key, std::string_view data) {
 
 std::string hex(std::string_view bytes) {
   static constexpr char k_digits[] = "0123456789abcdef";
-  std::string s;
-  s.reserve(bytes.size() * 2);
+  std::string s(bytes.size() * 2, '\0');
+  char* out = s.data();
   for (unsigned char c : bytes) {
-    s.push_back(k_digits[c >> 4]);
-    s.push_back(k_digits[c & 15]);
+    *out++ = k_digits[c >> 4];
+    *out++ = k_digits[c & 15];
   }
   return s;
 }

@@ -106,7 +106,4 @@ nlohmann::json audit_arguments(const ExportOptions& o, const ExportResult& r,
 std::string progress_line(std::uint64_t done, std::uint64_t total,
                           std::chrono::milliseconds elapsed);
 
-/// Appends `s` as a JSON string (quotes included); bytes >= 0x80 pass through unchanged.
-void append_json_string(std::string& out, std::string_view s);
-
 } // namespace crm::transcripts

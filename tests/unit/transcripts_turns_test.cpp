@@ -1,6 +1,7 @@
 // call_turns(): structured metadata first (our `turns`, ElevenLabs `transcript[]`, Vapi
 // `artifact.messages`), else the transcript text with its speaker labels; the txt export's own
 // lines parse back; JSON string escaping and --since/--until checking of the export.
+#include "core/json_text.hpp"
 #include "transcripts/export.hpp"
 #include "transcripts/turns.hpp"
 
