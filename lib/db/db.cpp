@@ -388,20 +388,23 @@ Result<std::unique_ptr<TenantTx>> Connection::tenant(const TenantScope& scope, T
   return tx;
 }
 
+// Entering and leaving a scope are one prepared statement each (they run twice per tenant per
+// transaction, per webhook batch too): set_config('role', ...) is SET LOCAL ROLE (the same setting,
+// the same membership check), set_config('role', 'none', ...) is SET LOCAL ROLE NONE.
 Result<void> enter_tenant(Tx& tx, const TenantScope& scope) {
-  CRM_TRY(tx.exec("SET LOCAL ROLE " + quote_ident(scope.app_role)));
+  static const Statement enter("SELECT set_config('role', $1, true), set_config($2, $3, true), "
+                               "set_config('search_path', $4, true)");
   std::string path = scope.isolation == Isolation::schema && !scope.schema.empty()
                          ? quote_ident(scope.schema) + ", public, crm"
                          : "public, crm";
-  CRM_TRY(tx.exec("SELECT set_config($1, $2, true), set_config('search_path', $3, true)",
-                  {scope.guc, scope.org_id, path}));
+  CRM_TRY(tx.exec(enter, {scope.app_role, scope.guc, scope.org_id, path}));
   return {};
 }
 
 Result<void> leave_tenant(Tx& tx, const TenantScope& scope) {
-  CRM_TRY(tx.exec("RESET ROLE"));
-  CRM_TRY(tx.exec("SELECT set_config($1, '', true), set_config('search_path', 'public, crm', true)",
-                  {scope.guc}));
+  static const Statement leave("SELECT set_config('role', 'none', true), set_config($1, '', true), "
+                               "set_config('search_path', 'public, crm', true)");
+  CRM_TRY(tx.exec(leave, {scope.guc}));
   return {};
 }
 

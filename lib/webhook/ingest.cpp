@@ -2,6 +2,8 @@
 
 #include "core/crypto.hpp"
 #include "core/e164.hpp"
+#include "core/input.hpp"
+#include "core/json_text.hpp"
 #include "webhook/verify.hpp"
 
 #include <algorithm>
@@ -11,8 +13,6 @@ namespace crm::webhook {
 
 namespace {
 
-db::Value opt(const std::optional<std::string>& s) { return s ? db::Value(*s) : std::nullopt; }
-
 // A field takes the event's value when the event is at the stored stage or later, and only
 // fills a gap otherwise: every order of events converges to the same row.
 std::string pick(const char* col) {
@@ -20,27 +20,41 @@ std::string pick(const char* col) {
          col + ", c." + col + ") ELSE coalesce(c." + col + ", EXCLUDED." + col + ") END";
 }
 
-std::string upsert_call_text() {
+// Several call events of one tenant in ONE statement ($1 the tenant, $2 a JSON array with an
+// object per event; no two for the same call: ON CONFLICT cannot update a row twice): the
+// customers' contacts upserted (a name fills a gap, in event order; last_contacted_at only moves
+// forward), the calls upserted and linked to them (a call keeps the contact it has), and the
+// events' agents validated (pending -> active: their first valid event arrived). An event names
+// its agent by route (`a`, the agents row) or, routed by number, by the provider's id (`ae`).
+std::string upsert_calls_text() {
   std::string set;
   for (const char* col : {"direction", "call_type", "from_number", "to_number", "caller_name",
                           "status", "started_at", "ended_at", "duration_seconds", "provider_cost",
                           "transcript", "summary", "recording_url", "sentiment", "sentiment_score",
                           "ended_reason", "transfer_to"})
     set += std::string(col) + " = " + pick(col) + ", ";
-  // One statement: the customer's contact (when $24 is a number) upserted first, the call upserted
-  // and linked to it (a call keeps the contact it has).
-  return "WITH ct AS (INSERT INTO contacts (org_id, phone, name, last_contacted_at) SELECT $1, $24, "
-         "$9, coalesce($11::timestamptz, now()) WHERE $24 <> '' ON CONFLICT (org_id, phone) DO "
-         "UPDATE SET last_contacted_at = greatest(contacts.last_contacted_at, "
-         "EXCLUDED.last_contacted_at), name = coalesce(contacts.name, EXCLUDED.name) RETURNING id) "
+  return "WITH x AS MATERIALIZED (SELECT x.*, coalesce(nullif(x.a, '')::uuid, (SELECT g.id FROM "
+         "agents g WHERE x.ae <> '' AND g.provider = x.p AND g.external_id = x.ae)) AS agent FROM "
+         "jsonb_to_recordset($2::jsonb) AS x(i integer, p text, e text, a text, ae text, d text, "
+         "ty text, f text, t text, n text, s text, sa timestamptz, ea timestamptz, du integer, co "
+         "numeric, tr text, su text, ru text, se text, ss numeric, er text, tt text, m jsonb, st "
+         "smallint, cu text)), "
+         "ct AS (INSERT INTO contacts (org_id, phone, name, last_contacted_at) SELECT $1::uuid, "
+         "x.cu, (array_agg(x.n ORDER BY x.i) FILTER (WHERE x.n IS NOT NULL))[1], "
+         "max(coalesce(x.sa, now())) FROM x WHERE x.cu <> '' GROUP BY x.cu ON CONFLICT (org_id, "
+         "phone) DO UPDATE SET last_contacted_at = greatest(contacts.last_contacted_at, "
+         "EXCLUDED.last_contacted_at), name = coalesce(contacts.name, EXCLUDED.name) RETURNING "
+         "id, phone), "
+         "ag AS (UPDATE agents SET status = 'active', validated_at = now() WHERE id IN (SELECT "
+         "x.agent FROM x) AND status = 'pending_validation' RETURNING 1) "
          "INSERT INTO calls AS c (org_id, provider, external_call_id, agent_id, direction, "
          "call_type, from_number, to_number, caller_name, status, started_at, ended_at, "
          "duration_seconds, is_billable, provider_cost, transcript, summary, recording_url, "
          "sentiment, sentiment_score, ended_reason, transfer_to, metadata, lifecycle_stage, "
          "contact_id) "
-         "VALUES ($1, $2, $3, nullif($4, '')::uuid, $5, $6, $7, $8, $9, $10, $11::timestamptz, "
-         "$12::timestamptz, $13::integer, $6 = 'phone', $14::numeric, $15, $16, $17, $18, "
-         "$19::numeric, $20, $21, $22::jsonb, $23::smallint, (SELECT id FROM ct)) "
+         "SELECT $1::uuid, x.p, x.e, x.agent, x.d, x.ty, x.f, x.t, x.n, x.s, x.sa, x.ea, x.du, "
+         "x.ty = 'phone', x.co, x.tr, x.su, x.ru, x.se, x.ss, x.er, x.tt, x.m, x.st, ct.id FROM x "
+         "LEFT JOIN ct ON ct.phone = x.cu ORDER BY x.i "
          "ON CONFLICT (org_id, provider, external_call_id) DO UPDATE SET " +
          set + "contact_id = coalesce(c.contact_id, EXCLUDED.contact_id), " +
          "is_billable = (" + pick("call_type") + ") = 'phone', "
@@ -48,13 +62,13 @@ std::string upsert_call_text() {
          "metadata = CASE WHEN EXCLUDED.lifecycle_stage >= c.lifecycle_stage THEN c.metadata || "
          "EXCLUDED.metadata ELSE EXCLUDED.metadata || c.metadata END, "
          "lifecycle_stage = greatest(c.lifecycle_stage, EXCLUDED.lifecycle_stage), "
-         "updated_at = now() RETURNING id::text AS id";
+         "updated_at = now()";
 }
 
-// The per-event statements are prepared once per database session (db::Statement): the combined
-// upsert alone took a third of the database's CPU per event to parse, analyse and plan.
-const db::Statement& upsert_call_stmt() {
-  static const db::Statement st(upsert_call_text());
+// Prepared once per database session (db::Statement): planning the upsert per event took a third
+// of the database's CPU per event.
+const db::Statement& upsert_calls_stmt() {
+  static const db::Statement st(upsert_calls_text());
   return st;
 }
 
@@ -65,45 +79,96 @@ std::optional<std::string> customer_of(const CallEvent& e) {
   return std::nullopt;
 }
 
-// Applies a call event in the tenant's scope; the agent it belongs to ("" when none) goes to
-// `agent_out`, whose validation (pending -> active) is the caller's (once per batch and tenant).
-Status apply_call(db::TenantTx& tx, const Route& r, const CallEvent& e, std::string& agent_out) {
+// Appends `"key":value,` to a JSON object being written by hand (nlohmann::json's serialiser
+// escaped the transcripts byte by byte): strings through append_json_string, invalid UTF-8
+// replaced (as the normaliser already did), other values through nlohmann::json.
+void json_field(std::string& out, std::string_view key, const nlohmann::json& v) {
+  out += '"';
+  out += key;
+  out += "\":";
+  out += v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  out += ',';
+}
+
+void json_field(std::string& out, std::string_view key, const std::string& v) {
+  if (!is_valid_utf8(v)) return json_field(out, key, nlohmann::json(v));
+  out += '"';
+  out += key;
+  out += "\":";
+  append_json_string(out, v);
+  out += ',';
+}
+
+void json_field(std::string& out, std::string_view key, const std::optional<std::string>& v) {
+  if (v)
+    json_field(out, key, *v);
+  else
+    json_field(out, key, nlohmann::json(nullptr));
+}
+
+// One call event as the upsert's JSON object.
+void append_call(std::string& out, int ordinal, const CallEvent& e, const std::string& agent) {
   nlohmann::json meta = {{"source", "webhook"}, {"event", e.event_type}};
   if (!e.turns.empty()) meta["turns"] = e.turns;
   if (!e.phone_number_id.empty()) meta["phone_number_id"] = e.phone_number_id;
+  out += '{';
+  json_field(out, "i", ordinal);
+  json_field(out, "p", e.provider);
+  json_field(out, "e", e.external_call_id);
+  json_field(out, "a", agent);
+  json_field(out, "ae", e.agent_external_id);
+  json_field(out, "d", e.direction);
+  json_field(out, "ty", e.call_type);
+  json_field(out, "f", e.from_number);
+  json_field(out, "t", e.to_number);
+  json_field(out, "n", e.caller_name);
+  json_field(out, "s", e.status);
+  json_field(out, "sa", e.started_at);
+  json_field(out, "ea", e.ended_at);
+  json_field(out, "du", e.duration_seconds ? std::optional<std::string>(
+                                                  std::to_string(*e.duration_seconds))
+                                            : std::nullopt);
+  json_field(out, "co", e.cost);
+  json_field(out, "tr", e.transcript);
+  json_field(out, "su", e.summary);
+  json_field(out, "ru", e.recording_url);
+  json_field(out, "se", e.sentiment);
+  json_field(out, "ss", e.sentiment_score);
+  json_field(out, "er", e.ended_reason);
+  json_field(out, "tt", e.transfer_to);
+  json_field(out, "m", meta);
   // A zero stage (e.g. a "ringing" status) still records the call, below any real stage.
-  std::string agent = r.agent_id;
-  if (agent.empty() && !e.agent_external_id.empty()) {
-    static const db::Statement find_agent(
-        "SELECT id::text AS id FROM agents WHERE provider = $1 AND external_id = $2");
-    CRM_TRY_ASSIGN(auto a, tx.exec(find_agent, {e.provider, e.agent_external_id}));
-    if (!a.empty()) agent = a.get(0, "id");
-  }
-  CRM_TRY(tx.exec(upsert_call_stmt(),
-                  {tx.org_id(), e.provider, e.external_call_id, agent, opt(e.direction),
-                   e.call_type, opt(e.from_number), opt(e.to_number), opt(e.caller_name),
-                   opt(e.status), opt(e.started_at), opt(e.ended_at),
-                   e.duration_seconds ? db::Value(std::to_string(*e.duration_seconds))
-                                      : std::nullopt,
-                   opt(e.cost), opt(e.transcript), opt(e.summary), opt(e.recording_url),
-                   opt(e.sentiment), opt(e.sentiment_score), opt(e.ended_reason),
-                   opt(e.transfer_to), meta.dump(), std::to_string(static_cast<int>(e.stage)),
-                   customer_of(e).value_or("")}));
-  agent_out = agent;
-  return {};
+  json_field(out, "st", static_cast<int>(e.stage));
+  json_field(out, "cu", customer_of(e).value_or(""));
+  out.back() = '}';
 }
 
-// Pending agents among `agents` become active (their first valid event arrived).
-Status validate_agents(db::TenantTx& tx, const std::vector<std::string>& agents) {
-  if (agents.empty()) return {};
-  std::string list = "{";
-  for (const auto& a : agents)
-    list += (list.size() > 1 ? "," : "") + a; // UUIDs: no quoting needed
-  list += "}";
-  static const db::Statement validate(
-      "UPDATE agents SET status = 'active', validated_at = now() WHERE id = ANY($1::uuid[]) AND "
-      "status = 'pending_validation'");
-  CRM_TRY(tx.exec(validate, {list}));
+// One call event and the agent its route names ("" when routed by number).
+struct CallItem {
+  const CallEvent* event;
+  std::string agent;
+};
+
+// Applies call events of one tenant in its scope, in order: one statement for all of them, or
+// one per round when a call has several events here (its n-th event goes in round n).
+Status apply_calls(db::TenantTx& tx, const std::vector<CallItem>& items) {
+  std::map<std::pair<std::string, std::string>, int> seen; // (provider, call id) -> events so far
+  std::vector<std::vector<std::size_t>> rounds;
+  for (std::size_t k = 0; k < items.size(); ++k) {
+    const CallEvent& e = *items[k].event;
+    const auto round = static_cast<std::size_t>(seen[{e.provider, e.external_call_id}]++);
+    if (rounds.size() <= round) rounds.emplace_back();
+    rounds[round].push_back(k);
+  }
+  for (const auto& round : rounds) {
+    std::string rows = "[";
+    for (std::size_t k : round) {
+      if (rows.size() > 1) rows += ',';
+      append_call(rows, static_cast<int>(k), *items[k].event, items[k].agent);
+    }
+    rows += ']';
+    CRM_TRY(tx.exec(upsert_calls_stmt(), {tx.org_id(), rows}));
+  }
   return {};
 }
 
@@ -164,11 +229,7 @@ Result<IngestResult> apply(db::Tx& tx, const tenant::Tenancy& tenancy, const Rou
   }
   CRM_TRY_ASSIGN(auto scoped, db::scoped(tx, tenant::scope_of(route.tenant, tenancy)));
   if (d.event.call) {
-    std::string agent;
-    CRM_TRY(apply_call(*scoped, route, *d.event.call, agent));
-    if (!agent.empty()) {
-      CRM_TRY(validate_agents(*scoped, {agent}));
-    }
+    CRM_TRY(apply_calls(*scoped, {CallItem{&*d.event.call, route.agent_id}}));
   } else if (d.event.message) {
     CRM_TRY(apply_message(*scoped, *d.event.message));
   }
@@ -294,9 +355,9 @@ IngestResult ignored_result(const Delivery& d) {
 }
 
 // Set-based group commit, inside one admin transaction: the routes (one statement each), the
-// inbox rows of the whole group in ONE statement, then per tenant its scope entered once, each
-// event applied with one statement, its pending agents validated once. On an error `bad` names the
-// event (an index into `group`) whose statement failed, when it was one event's.
+// inbox rows of the whole group in ONE statement, then per tenant its scope entered once and its
+// call events applied in one statement (apply_calls; a message one statement each). On an error
+// `bad` names the event (an index into `group`) whose statement failed, when it was one event's.
 Result<std::vector<IngestResult>> store_group(db::Tx& tx, const tenant::Tenancy& tenancy,
                                               const std::vector<const Delivery*>& batch,
                                               const std::vector<std::size_t>& group,
@@ -305,13 +366,7 @@ Result<std::vector<IngestResult>> store_group(db::Tx& tx, const tenant::Tenancy&
   // The group's inbox rows as one JSON array, written here: the body's hex needs no escaping
   // (serialising it through nlohmann::json escaped 5 KB per event byte by byte).
   std::string rows = "[";
-  auto str = [&](std::string_view key, const nlohmann::json& v) {
-    rows += '"';
-    rows += key;
-    rows += "\":";
-    rows += v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-    rows += ',';
-  };
+  auto str = [&](std::string_view key, const auto& v) { json_field(rows, key, v); };
   for (std::size_t k = 0; k < group.size(); ++k) {
     const Delivery& d = *batch[group[k]];
     auto r = resolve(tx, d);
@@ -329,7 +384,7 @@ Result<std::vector<IngestResult>> store_group(db::Tx& tx, const tenant::Tenancy&
     str("k", event_key_of(d));
     str("o", routes[k] ? routes[k]->org_id : "");
     str("h", d.headers);
-    str("s", state);
+    str("s", std::string(state));
     str("r", d.route);
     str("t", event_type_of(d));
     rows += "\"b\":\"";
@@ -384,23 +439,21 @@ Result<std::vector<IngestResult>> store_group(db::Tx& tx, const tenant::Tenancy&
     const auto& ks = of_tenant[org];
     CRM_TRY_ASSIGN(auto scoped, db::scoped(tx, tenant::scope_of(routes[ks.front()]->tenant,
                                                                  tenancy)));
-    std::vector<std::string> agents;
+    std::vector<CallItem> calls;
     for (std::size_t k : ks) {
       const Delivery& d = *batch[group[k]];
-      Status st;
-      std::string agent;
-      if (d.event.call)
-        st = apply_call(*scoped, *routes[k], *d.event.call, agent);
-      else if (d.event.message)
-        st = apply_message(*scoped, *d.event.message);
-      if (!st) {
-        bad = k;
-        return st.error();
+      if (d.event.call) {
+        calls.push_back(CallItem{&*d.event.call, routes[k]->agent_id});
+      } else if (d.event.message) {
+        if (auto st = apply_message(*scoped, *d.event.message); !st) {
+          bad = k;
+          return st.error();
+        }
       }
-      if (!agent.empty() && std::find(agents.begin(), agents.end(), agent) == agents.end())
-        agents.push_back(agent);
     }
-    CRM_TRY(validate_agents(*scoped, agents));
+    // The tenant's call events together (a failure names no single event: the group's events
+    // are then written one by one).
+    CRM_TRY(apply_calls(*scoped, calls));
   }
   return out;
 }

@@ -258,6 +258,107 @@ TEST_F(WebhookIngest, GroupCommitStoresTheBatchAndKeepsAFailingEventAsFailed) {
   EXPECT_EQ(count("SELECT count(*) FROM calls WHERE org_id = $1", {tenant_id(slug)}), 3);
 }
 
+// One group commit writes a tenant's call events with one statement per round (a call's n-th
+// event of the batch in round n): the result must be the rows separate deliveries make.
+TEST_F(WebhookIngest, OneBatchConvergesLikeSeparateDeliveries) {
+  auto slug = tenant_with_agent("Batch Order Co", "retell", "ag_border_1");
+  auto schema_slug = make_tenant("Batch Schema Co", {"--isolation", "schema"});
+  ASSERT_EQ(run({"agent", "create", "--tenant", schema_slug, "--provider", "retell",
+                 "--external-id", "ag_border_2"})
+                .code,
+            0);
+  const std::string schema =
+      db::quote_ident(scalar("SELECT schema_name FROM organizations WHERE slug = $1", {schema_slug}));
+  // The reference: one delivery per event, in lifecycle order.
+  for (const char* e : {"call_started", "call_ended", "call_analyzed"}) {
+    json call = std::string(e) == "call_started" ? started("call_bref", "ag_border_1")
+                : std::string(e) == "call_ended" ? ended("call_bref", "ag_border_1")
+                                                 : analyzed("call_bref", "ag_border_1");
+    ASSERT_EQ(ingest_ok(retell(e, call)).outcome, Outcome::stored);
+  }
+  const std::string reference = call_row(slug, "call_bref");
+  ASSERT_FALSE(reference.empty());
+  // Every order of the three events, for six calls of the row tenant and six of the schema tenant,
+  // all in ONE batch (interleaved), with contacts that several calls share.
+  std::vector<std::string> events = {"call_analyzed", "call_ended", "call_started"};
+  std::vector<Delivery> ds;
+  int n = 0;
+  do {
+    ++n;
+    for (const auto& e : events)
+      for (const char* agent : {"ag_border_1", "ag_border_2"}) {
+        const std::string id = std::string("call_bo_") + agent + "_" + std::to_string(n);
+        json call = e == "call_started" ? started(id, agent)
+                    : e == "call_ended" ? ended(id, agent)
+                                        : analyzed(id, agent);
+        ds.push_back(retell(e, call));
+      }
+  } while (std::next_permutation(events.begin(), events.end()));
+  ASSERT_EQ(n, 6);
+  // Three calls from one customer: the first name given wins, the latest start is kept.
+  const std::vector<std::pair<std::optional<std::string>, std::string>> shared = {
+      {std::nullopt, "2026-11-20T10:00:00Z"},
+      {"Ann O'Neil \"Ä\"", "2026-11-20T11:00:00Z"},
+      {"Bob", "2026-11-20T09:00:00Z"}};
+  for (std::size_t i = 0; i < shared.size(); ++i) {
+    auto d = retell("call_ended", ended("call_bshared_" + std::to_string(i), "ag_border_1"));
+    d.event.call->from_number = "+15557770001";
+    d.event.call->caller_name = shared[i].first;
+    d.event.call->started_at = shared[i].second;
+    ds.push_back(d);
+  }
+  std::vector<const Delivery*> batch;
+  for (const auto& d : ds)
+    batch.push_back(&d);
+  auto c = connect();
+  auto r = ingest_batch(*c, {}, batch);
+  ASSERT_TRUE(r) << r.error().message;
+  ASSERT_EQ(r->size(), batch.size());
+  for (std::size_t i = 0; i < r->size(); ++i)
+    EXPECT_EQ((*r)[i].outcome, Outcome::stored) << i << ": " << (*r)[i].reason;
+  // Written by the group's one transaction (not event by event after a failed group).
+  EXPECT_EQ(count("SELECT count(DISTINCT x) FROM (SELECT xmin::text AS x FROM calls WHERE "
+                  "org_id = $1 AND external_call_id <> 'call_bref' UNION ALL SELECT xmin::text "
+                  "FROM " + schema + ".calls UNION ALL SELECT xmin::text FROM webhook_events "
+                  "WHERE event_key LIKE 'call\\_bo\\_%' OR event_key LIKE 'call\\_bshared\\_%') t",
+                  {tenant_id(slug)}),
+            1);
+  for (int k = 1; k <= 6; ++k)
+    EXPECT_EQ(call_row(slug, "call_bo_ag_border_1_" + std::to_string(k)), reference) << k;
+  // The schema tenant's rows: in its own schema, the same row as the row tenant's.
+  EXPECT_EQ(count("SELECT count(*) FROM " + schema + ".calls"), 6);
+  EXPECT_EQ(count("SELECT count(DISTINCT row(provider, direction, call_type, from_number, "
+                  "to_number, status, started_at, ended_at, duration_seconds, is_billable, "
+                  "provider_cost::text, transcript, summary, recording_url, sentiment, "
+                  "ended_reason, lifecycle_stage, metadata->'turns')::text) FROM " +
+                  schema + ".calls"),
+            1);
+  EXPECT_EQ(scalar("SELECT row(provider, direction, call_type, from_number, to_number, status, "
+                   "started_at, ended_at, duration_seconds, is_billable, provider_cost::text, "
+                   "transcript, summary, recording_url, sentiment, ended_reason, lifecycle_stage, "
+                   "metadata->'turns')::text FROM " +
+                   schema + ".calls LIMIT 1"),
+            reference);
+  EXPECT_EQ(count("SELECT count(*) FROM calls WHERE org_id = $1", {tenant_id(schema_slug)}), 0);
+  // Both tenants' agents were validated by the batch.
+  EXPECT_EQ(scalar("SELECT status FROM agents WHERE org_id = $1", {tenant_id(slug)}), "active");
+  EXPECT_EQ(scalar("SELECT status FROM " + schema + ".agents"), "active");
+  // The shared customer: one contact, every call of the number linked to it.
+  EXPECT_EQ(scalar("SELECT name || '|' || last_contacted_at::timestamptz(0) AT TIME ZONE 'UTC' "
+                   "FROM contacts WHERE org_id = $1 AND phone = '+15557770001'",
+                   {tenant_id(slug)}),
+            "Ann O'Neil \"Ä\"|2026-11-20 11:00:00");
+  EXPECT_EQ(count("SELECT count(*) FROM calls c JOIN contacts k ON k.id = c.contact_id WHERE "
+                  "c.org_id = $1 AND k.phone = '+15557770001'",
+                  {tenant_id(slug)}),
+            3);
+  // Each of the 12 lifecycle calls linked to the one contact of its tenant's caller.
+  EXPECT_EQ(count("SELECT count(*) FROM calls WHERE org_id = $1 AND contact_id IS NULL",
+                  {tenant_id(slug)}),
+            0);
+  EXPECT_EQ(count("SELECT count(*) FROM " + schema + ".calls WHERE contact_id IS NULL"), 0);
+}
+
 TEST_F(WebhookIngest, GroupCommitAcknowledgesNothingWhenTheDatabaseGoesAway) {
   auto slug = tenant_with_agent("Lost Co", "retell", "ag_lost_1");
   auto d1 = retell("call_ended", ended("call_lost_1", "ag_lost_1"));
