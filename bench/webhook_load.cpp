@@ -53,6 +53,7 @@ struct Options {
   int connections = 64;
   std::string tag = "run";
   std::string label;
+  std::string type = "end-of-call-report"; // the Vapi message type ("transcript": not stored)
   bool print_transcript = false;
 };
 
@@ -60,7 +61,7 @@ struct Options {
   std::fprintf(stderr,
                "crm-bench-webhook-load: %s\nusage: crm-bench-webhook-load --port P --secret S "
                "--rate R [--path /webhooks/vapi] [--assistant ID] [--duration S] [--drain S] "
-               "[--connections N] [--tag T] [--label L]\n",
+               "[--connections N] [--tag T] [--label L] [--type end-of-call-report|transcript]\n",
                why);
   std::exit(2);
 }
@@ -83,6 +84,7 @@ Options parse(int argc, char** argv) {
     else if (a == "--connections") o.connections = std::atoi(next().c_str());
     else if (a == "--tag") o.tag = next();
     else if (a == "--label") o.label = next();
+    else if (a == "--type") o.type = next();
     else if (a == "--print-transcript") o.print_transcript = true;
     else usage(("unknown argument " + a).c_str());
   }
@@ -127,7 +129,9 @@ std::string body_of(const Options& o, std::uint64_t i) {
   std::snprintf(customer, sizeof customer, "+1555%07llu", static_cast<unsigned long long>(n));
   std::string b;
   b.reserve(2600);
-  b += R"({"message":{"type":"end-of-call-report","endedReason":"customer-ended-call","cost":0.1234,)"
+  b += R"({"message":{"type":")";
+  b += o.type;
+  b += R"(","endedReason":"customer-ended-call","cost":0.1234,)"
        R"("durationSeconds":185,"startedAt":"2026-11-20T10:00:00.000Z","endedAt":"2026-11-20T10:03:05.000Z",)"
        R"("analysis":{"summary":"New patient booked a cleaning for Tuesday 9:30; forms emailed; asked about parking."},)"
        R"("artifact":{"transcript":")";
