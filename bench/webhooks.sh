@@ -9,7 +9,8 @@
 #   2. the Express + pg receiver of bench/express/server.js (one event per transaction), same load;
 #   3. pgbench: the same calls upsert statement alone, one per transaction (the database's
 #      per-statement limit), and the whole event (the Express receiver's statements) per
-#      transaction, both at the Express pool's concurrency.
+#      transaction, both at the Express pool's concurrency; and crmctl's group-commit statements
+#      for 64 events per transaction with 2 clients (the database's ceiling with batching).
 # Load: bench/webhook_load.cpp (crm-bench-webhook-load). CPU: /proc/PID/stat of the receiver
 # (utime + stime) and of the cluster (postmaster, its reaped children and its live children).
 #   bench/webhooks.sh BUILD
@@ -27,7 +28,8 @@ SECS=${BENCH_WEBHOOK_SECONDS:-10}
 RATES=${BENCH_WEBHOOK_RATES:-"100 200 300 400 600 800 1200 1600 2400 3200 4800 6400"}
 CONNS=${BENCH_WEBHOOK_CONNECTIONS:-64}
 POOL=${BENCH_WEBHOOK_POOL:-16}
-DAEMON_ARGS=${BENCH_WEBHOOK_DAEMON_ARGS:-"--threads 96 --backlog 256 --batch-max 64 --batch-wait 2ms --committers 8"}
+# Workers for the 64 keep-alive connections (one each); the group commit at serve's defaults.
+DAEMON_ARGS=${BENCH_WEBHOOK_DAEMON_ARGS:-"--threads 96 --backlog 256 --batch-max 64 --batch-wait 2ms --committers 2"}
 OUT="$BUILD/bench-webhooks"
 WPG="$BUILD/pg-bench-webhooks"
 PSQL=$(command -v psql)
@@ -132,13 +134,15 @@ point() { # system, rate, tag: one open-loop run; appends its JSON line (with CP
 LOAD_TYPE=end-of-call-report
 saturated() { echo "$LAST" | jq -e '.achieved_rps < 0.9 * .rate or .p99_ms == null' >/dev/null; }
 
-sweep() { # system: a warm-up (not recorded), then rising rates until saturated; SAT = the best
-  local sys=$1 r
+sweep() { # system [rates]: a warm-up (not recorded), then rising rates until saturated; SAT = the
+  # best achieved rate, SATURATED = yes when the sweep ended saturated (else SAT is a lower bound)
+  local sys=$1 rates=${2:-$RATES} r
+  SATURATED=no
   # Warm-up: the database sessions of both receivers open lazily, Node's JIT warms up.
   "$LOAD" --port "$RPORT" --secret "$SECRET" --assistant asst_bench --rate 100 --duration 3 \
     --connections "$CONNS" --tag "$sys-warm-$RANDOM$RANDOM" --label warm-up >/dev/null
   SAT=0
-  for r in $RATES; do
+  for r in $rates; do
     point "$sys" "$r" "$sys-$r-$RANDOM$RANDOM"
     SAT=$(echo "$LAST" | jq --argjson s "$SAT" '[.achieved_rps, $s] | max')
     if saturated; then
@@ -146,7 +150,7 @@ sweep() { # system: a warm-up (not recorded), then rising rates until saturated;
       # then (fsync rates from 262/s to 22,000/s), and one stall must not end a sweep.
       point "$sys" "$r" "$sys-$r-again-$RANDOM$RANDOM"
       SAT=$(echo "$LAST" | jq --argjson s "$SAT" '[.achieved_rps, $s] | max')
-      saturated && break
+      saturated && { SATURATED=yes; break; }
     fi
   done
 }
@@ -165,8 +169,9 @@ DAEMON_HALF=$LAST
 # transcripts are not stored). No receiver that does the database work can go faster.
 echo; echo "-- crmctl serve, the same load as Vapi 'transcript' messages (verified, not stored)"
 LOAD_TYPE=transcript
-sweep floor
+sweep floor "${BENCH_WEBHOOK_FLOOR_RATES:-800 1600 3200 4800 6400 9600 12800}"
 FLOOR_SAT=$SAT
+FLOOR_BOUND=$([ "$SATURATED" = yes ] && echo "" || echo "at least ")
 LOAD_TYPE=end-of-call-report
 stop_receiver
 
@@ -184,12 +189,12 @@ stop_receiver
 "$LOAD" --print-transcript >"$OUT/transcript.txt"
 AGENT=$("$PSQL" -qXAt "$URL" -c "SELECT id FROM agents WHERE external_id = 'asst_bench'")
 node bench/express/server.js --pgbench "$ORG" "$AGENT" "$OUT/transcript.txt" "$OUT"
-pgbench_run() { # name, script: one pgbench -T run; PGB_TPS, PGB_CPU (pg cpu s), PGB_CLIENT_CPU
-  local name=$1 script=$2 p0 p1 log
+pgbench_run() { # name, script [clients]: one pgbench -T run; PGB_TPS, PGB_CPU (pg cpu s), PGB_CLIENT_CPU
+  local name=$1 script=$2 clients=${3:-$POOL} p0 p1 log
   p0=$(pg_ticks)
   log="$OUT/pgbench-$name.log"
   local TIMEFORMAT='client_cpu=%U+%S' # bash's time: the CPU of pgbench itself
-  { time pgbench -n -M prepared -c "$POOL" -j "$POOL" -T "$SECS" -f "$script" "$URL" >"$log" 2>&1; } 2>>"$log"
+  { time pgbench -n -M prepared -c "$clients" -j "$clients" -T "$SECS" -f "$script" "$URL" >"$log" 2>&1; } 2>>"$log"
   sleep 1 # pgbench's backends exit after it: their CPU counts once the postmaster reaped them
   p1=$(pg_ticks)
   PGB_TPS=$(sed -n 's/^tps = \([0-9.]*\) (without initial connection time)/\1/p' "$log")
@@ -199,15 +204,21 @@ pgbench_run() { # name, script: one pgbench -T run; PGB_TPS, PGB_CPU (pg cpu s),
   PGB_CPU=$(echo "($p1 - $p0) / $HZ" | bc -l)
   PGB_CLIENT_CPU=$(sed -n 's/^client_cpu=\(.*\)/\1/p' "$log" | bc -l)
   printf '%-8s %-34s %9.1f tps  %8s tx (%s failed)  latency avg %7s ms  pg cpu/1k %6.3f s  pgbench cpu/1k %6.3f s\n' \
-    pgbench "$name (-c $POOL -j $POOL)" "$PGB_TPS" "$PGB_TX" "${PGB_FAILED:-0}" "$PGB_LAT" \
+    pgbench "$name (-c $clients -j $clients)" "$PGB_TPS" "$PGB_TX" "${PGB_FAILED:-0}" "$PGB_LAT" \
     "$(echo "$PGB_CPU * 1000 / $PGB_TX" | bc -l)" "$(echo "$PGB_CLIENT_CPU * 1000 / $PGB_TX" | bc -l)"
 }
-echo; echo "-- pgbench -n -M prepared -c $POOL -j $POOL -T $SECS (scripts: $OUT/upsert.sql, $OUT/event.sql)"
+echo; echo "-- pgbench -n -M prepared -T $SECS (scripts: $OUT/upsert.sql, $OUT/event.sql, $OUT/group.sql)"
 pgbench_run "calls upsert, 1 per commit" "$OUT/upsert.sql"
 PGB_UPSERT_TPS=$PGB_TPS; PGB_UPSERT_CPU=$(echo "$PGB_CPU * 1000 / $PGB_TX" | bc -l)
 # The whole event per transaction (what the Express receiver sends, without HTTP and JSON).
 pgbench_run "whole event, 1 per commit" "$OUT/event.sql"
 PGB_EVENT_TPS=$PGB_TPS
+# crmctl's own group-commit statements, 64 events per transaction, by 2 clients (serve's default
+# committers), no HTTP: the database's ceiling for this event shape with batching.
+pgbench_run "crmctl group statements, 64 events per commit" "$OUT/group.sql" 2
+PGB_GROUP_EPS=$(echo "$PGB_TPS * 64" | bc -l)
+printf '%-8s %-34s %9.1f events/s  pg cpu/1k events %6.3f s\n' pgbench "(the same, per event)" "$PGB_GROUP_EPS" \
+  "$(echo "$PGB_CPU * 1000 / ($PGB_TX * 64)" | bc -l)"
 
 # ---- summary ---------------------------------------------------------------------------------
 cpu_at() { # JSON point -> receiver cpu s per 1,000 events, pg cpu s per 1,000
@@ -231,6 +242,8 @@ printf 'target p99 < 50 ms at half (%s/s)        : %s ms  %s\n' "$HALF" "$hp99" 
 printf 'target CPU/event <= 1/3 of Express         : %5.2fx  %s (the receiver process)\n' "$r4" "$(verdict "$r4 <= 1/3")"
 r5=$(echo "($d_cpu + $d_pg) / ($e_cpu + $e_pg)" | bc -l)
 printf '       receiver + PostgreSQL per event       : %5.2fx  %s\n' "$r5" "$(verdict "$r5 <= 1/3")"
-printf 'receiver ceiling without database work    : %.0f/s = %.2fx pgbench upsert (crmctl serve answering not-stored messages)\n' \
-  "$FLOOR_SAT" "$(echo "$FLOOR_SAT / $PGB_UPSERT_TPS" | bc -l)"
+printf 'database ceiling, crmctl statements, 64/tx : %.0f events/s = %.2fx pgbench upsert (pgbench, no HTTP)\n' \
+  "$PGB_GROUP_EPS" "$(echo "$PGB_GROUP_EPS / $PGB_UPSERT_TPS" | bc -l)"
+printf 'receiver ceiling without database work    : %s%.0f/s = %s%.2fx pgbench upsert (crmctl serve answering not-stored messages)\n' \
+  "$FLOOR_BOUND" "$FLOOR_SAT" "$FLOOR_BOUND" "$(echo "$FLOOR_SAT / $PGB_UPSERT_TPS" | bc -l)"
 printf 'Express at the same half rate: p99 %s ms\n' "$(echo "$EXPRESS_HALF" | jq -r '.p99_ms // "-"')"

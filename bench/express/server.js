@@ -15,7 +15,8 @@
 // Prints {"listening":"127.0.0.1:PORT"} on stdout once listening; SIGTERM closes it.
 //   node server.js --pgbench ORG_ID AGENT_ID TRANSCRIPT_FILE DIR
 // writes the pgbench scripts of the benchmark from the same statements: DIR/upsert.sql (the
-// calls upsert alone) and DIR/event.sql (every statement of one event, one transaction).
+// calls upsert alone), DIR/event.sql (every statement of one event, one transaction) and
+// DIR/group.sql (crmctl's group-commit statements for GROUP=64 events, one transaction).
 'use strict';
 const crypto = require('crypto');
 const fs = require('fs');
@@ -39,6 +40,39 @@ const UPSERT_CALL =
   'metadata = CASE WHEN EXCLUDED.lifecycle_stage >= c.lifecycle_stage THEN c.metadata || EXCLUDED.metadata ' +
   'ELSE EXCLUDED.metadata || c.metadata END, lifecycle_stage = greatest(c.lifecycle_stage, ' +
   'EXCLUDED.lifecycle_stage), updated_at = now() RETURNING id::text AS id';
+
+// crmctl's group commit (lib/webhook/ingest.cpp), built the same way, for the pgbench script of
+// its statements alone: the batch's inbox rows in one statement, then in the tenant's scope all
+// its call events in one statement (contacts upserted, calls upserted and linked, pending agents
+// validated).
+const GROUP_INBOX =
+  'INSERT INTO webhook_events (provider, event_key, org_id, headers, body, state, route, event_type, ' +
+  "processed_at, attempts) SELECT x.p, x.k, nullif(x.o, '')::uuid, x.h, decode(x.b, 'hex'), x.s, x.r, x.t, " +
+  "CASE WHEN x.s = 'processed' THEN now() END, CASE WHEN x.s IN ('processed', 'held') THEN 1 ELSE 0 END " +
+  'FROM jsonb_to_recordset($1::jsonb) AS x(p text, k text, o text, h jsonb, b text, s text, r text, t text) ' +
+  'ON CONFLICT (provider, event_key) DO NOTHING RETURNING id, provider, event_key';
+const GROUP_CALLS =
+  "WITH x AS MATERIALIZED (SELECT x.*, coalesce(nullif(x.a, '')::uuid, (SELECT g.id FROM agents g WHERE " +
+  "x.ae <> '' AND g.provider = x.p AND g.external_id = x.ae)) AS agent FROM jsonb_to_recordset($2::jsonb) AS " +
+  'x(i integer, p text, e text, a text, ae text, d text, ty text, f text, t text, n text, s text, sa ' +
+  'timestamptz, ea timestamptz, du integer, co numeric, tr text, su text, ru text, se text, ss numeric, er ' +
+  'text, tt text, m jsonb, st smallint, cu text)), ct AS (INSERT INTO contacts (org_id, phone, name, ' +
+  'last_contacted_at) SELECT $1::uuid, x.cu, (array_agg(x.n ORDER BY x.i) FILTER (WHERE x.n IS NOT NULL))[1], ' +
+  "max(coalesce(x.sa, now())) FROM x WHERE x.cu <> '' GROUP BY x.cu ON CONFLICT (org_id, phone) DO UPDATE " +
+  'SET last_contacted_at = greatest(contacts.last_contacted_at, EXCLUDED.last_contacted_at), name = ' +
+  'coalesce(contacts.name, EXCLUDED.name) RETURNING id, phone), ag AS (UPDATE agents SET status = ' +
+  "'active', validated_at = now() WHERE id IN (SELECT x.agent FROM x) AND status = 'pending_validation' " +
+  'RETURNING 1) INSERT INTO calls AS c (org_id, provider, external_call_id, agent_id, direction, call_type, ' +
+  'from_number, to_number, caller_name, status, started_at, ended_at, duration_seconds, is_billable, ' +
+  'provider_cost, transcript, summary, recording_url, sentiment, sentiment_score, ended_reason, ' +
+  'transfer_to, metadata, lifecycle_stage, contact_id) SELECT $1::uuid, x.p, x.e, x.agent, x.d, x.ty, x.f, ' +
+  "x.t, x.n, x.s, x.sa, x.ea, x.du, x.ty = 'phone', x.co, x.tr, x.su, x.ru, x.se, x.ss, x.er, x.tt, x.m, " +
+  'x.st, ct.id FROM x LEFT JOIN ct ON ct.phone = x.cu ORDER BY x.i ON CONFLICT (org_id, provider, ' +
+  'external_call_id) DO UPDATE SET ' + cols.map((c) => `${c} = ${pick(c)}, `).join('') +
+  `contact_id = coalesce(c.contact_id, EXCLUDED.contact_id), is_billable = (${pick('call_type')}) = 'phone', ` +
+  'agent_id = coalesce(c.agent_id, EXCLUDED.agent_id), metadata = CASE WHEN EXCLUDED.lifecycle_stage >= ' +
+  'c.lifecycle_stage THEN c.metadata || EXCLUDED.metadata ELSE EXCLUDED.metadata || c.metadata END, ' +
+  'lifecycle_stage = greatest(c.lifecycle_stage, EXCLUDED.lifecycle_stage), updated_at = now()';
 
 const Q = {
   route: 'SELECT r.org_id::text AS org_id, r.agent_id::text AS agent_id, o.status FROM agent_routes r ' +
@@ -91,6 +125,37 @@ if (process.argv[2] === '--pgbench') {
     'COMMIT;',
   ];
   fs.writeFileSync(`${dir}/event.sql`, ev.join('\n') + '\n');
+  // group.sql: crmctl's group statements for GROUP events per transaction (distinct calls and
+  // callers; the JSON parameters are literals with @K@ / @P@ replaced per transaction; no JSON null
+  // and no colon before a letter, which pgbench would take for a variable).
+  const group = Number(process.env.GROUP || 64);
+  const tr = fs.readFileSync(transcriptFile, 'utf8');
+  const hexBody = Buffer.from('{"message":{"type":"end-of-call-report","artifact":{"transcript":' +
+    JSON.stringify(tr) + '}}}').toString('hex'); // event.sql's body
+  const inboxRows = [], callRows = [];
+  for (let i = 0; i < group; i++) {
+    const phone = `+1${String(100 + i).padStart(3, '0')}@P@`;
+    inboxRows.push({ p: 'vapi', k: `pgbg-@K@-${i}/end-of-call-report`, o: org, h: { 'content-type': 'application/json' },
+      s: 'processed', r: 'vapi', t: 'end-of-call-report', b: hexBody });
+    callRows.push({ i, p: 'vapi', e: `pgbg-@K@-${i}`, a: agent, ae: 'asst_bench', d: 'inbound', ty: 'phone', f: phone,
+      t: '+15550001111', n: `Caller @K@`, s: 'ended', sa: '2026-11-20T10:00:00.000Z', ea: '2026-11-20T10:03:05.000Z',
+      du: '185', co: '0.1234', tr, su: 'New patient booked a cleaning for Tuesday 9:30; forms emailed; asked about parking.',
+      ru: `https://rec.example/pgbg-@K@-${i}.wav`, er: 'customer-ended-call', m: { source: 'webhook', event: 'end-of-call-report' },
+      st: 2, cu: phone });
+  }
+  const json = (rows) => `replace(replace(${lit(JSON.stringify(rows))}, '@K@', :k::text), '@P@', ` +
+    "lpad((:k::bigint % 10000000)::text, 7, '0'))";
+  const gr = [
+    key + 'BEGIN;',
+    splice(GROUP_INBOX, [json(inboxRows)]) + ';',
+    `SELECT set_config('role', 'crm_app', true), set_config('app.current_org_id', ${lit(org)}, true), ` +
+      "set_config('search_path', 'public, crm', true);",
+    splice(GROUP_CALLS, [lit(org), json(callRows)]) + ';',
+    "SELECT set_config('role', 'none', true), set_config('app.current_org_id', '', true), " +
+      "set_config('search_path', 'public, crm', true);",
+    'COMMIT;',
+  ];
+  fs.writeFileSync(`${dir}/group.sql`, gr.join('\n') + '\n');
   process.exit(0);
 }
 

@@ -68,10 +68,12 @@ Result<std::optional<AgentAuth>> agent_auth(db::Connection& c, const tenant::Ten
 /// Stores and applies one delivery in one transaction on `c` and commits.
 Result<IngestResult> ingest(db::Connection& c, const tenant::Tenancy& tenancy, const Delivery& d);
 
-/// Group commit: stores and applies several deliveries in ONE transaction on `c` and commits once.
-/// A delivery that cannot be applied is taken out (the group is written again without it), tried
-/// alone, and else kept in the inbox as `failed` (202); a deadlock with a concurrent writer
-/// retries the group. The results, in order, hold only after their commit: an error (database
+/// Group commit: stores and applies several deliveries in ONE transaction on `c` and commits once
+/// (the inbox rows in one statement, each tenant's call events in one). When the group fails, a
+/// message whose statement failed is taken out and the group written again without it; when the
+/// failure names no single event (a call statement), every event is written on its own. An event
+/// that fails on its own is kept in the inbox as `failed` (202); a deadlock with a concurrent
+/// writer retries the group. The results, in order, hold only after their commit: an error (database
 /// unavailable, commit failed) means none is acknowledged (some may be stored: a retry is then a
 /// duplicate, never a loss).
 Result<std::vector<IngestResult>> ingest_batch(db::Connection& c, const tenant::Tenancy& tenancy,
