@@ -190,25 +190,46 @@ Status apply_message(db::TenantTx& tx, const MessageEvent& m) {
   return {};
 }
 
-// The organization columns a route carries (a TenantRef), read in the route's own statement.
-constexpr const char* k_org_columns =
-    "o.id::text AS id, o.slug, o.name, o.status, o.isolation, coalesce(o.schema_name, '') AS "
-    "schema_name";
-
-std::optional<Route> route_from(const db::Rows& r) {
-  if (r.empty()) return std::nullopt;
+// A route row (agent_id, then the organization as a TenantRef) -> Route.
+Route route_at(const db::Rows& r, std::size_t i) {
   Route rt;
-  rt.org_id = r.get(0, "id");
-  rt.agent_id = r.get(0, "agent_id");
-  rt.status = r.get(0, "status");
+  rt.org_id = r.get(i, "id");
+  rt.agent_id = r.get(i, "agent_id");
+  rt.status = r.get(i, "status");
   rt.tenant.id = rt.org_id;
-  rt.tenant.slug = r.get(0, "slug");
-  rt.tenant.name = r.get(0, "name");
+  rt.tenant.slug = r.get(i, "slug");
+  rt.tenant.name = r.get(i, "name");
   rt.tenant.status = rt.status;
-  rt.tenant.isolation = r.get(0, "isolation") == "schema" ? db::Isolation::schema
+  rt.tenant.isolation = r.get(i, "isolation") == "schema" ? db::Isolation::schema
                                                            : db::Isolation::row;
-  rt.tenant.schema = r.get(0, "schema_name");
+  rt.tenant.schema = r.get(i, "schema_name");
   return rt;
+}
+
+// What a delivery is routed by, as the routes statement's JSON object: the per-agent URL's agent
+// (`u`, and nothing else), else the provider's agent id (`p`, `e`), else the called number (`n`:
+// `to` of an inbound call or message, `from` of an outbound one; only an E.164 number).
+void append_route_keys(std::string& out, int ordinal, const Delivery& d) {
+  std::string external, number;
+  if (d.agent_uuid.empty()) {
+    std::optional<std::string> n;
+    if (d.event.call) {
+      const auto& e = *d.event.call;
+      external = e.agent_external_id;
+      n = e.direction == std::optional<std::string>("outbound") ? e.from_number : e.to_number;
+    } else if (d.event.message) {
+      const auto& m = *d.event.message;
+      n = m.direction == "inbound" ? m.to : m.from;
+    }
+    if (n && is_e164(*n)) number = *n;
+  }
+  out += '{';
+  json_field(out, "i", ordinal);
+  json_field(out, "u", d.agent_uuid);
+  json_field(out, "p", d.event.call ? d.event.call->provider : d.provider);
+  json_field(out, "e", external);
+  json_field(out, "n", number);
+  out.back() = '}';
 }
 
 // Applies a resolved, routable event inside `tx` (admin) through the tenant's own scope. `fresh`:
@@ -279,36 +300,43 @@ const char* outcome_name(Outcome o) {
   return "unknown";
 }
 
+namespace {
+
+Result<std::vector<std::optional<Route>>> resolve_all(db::Tx& tx,
+                                                      const std::vector<const Delivery*>& ds) {
+  // One statement for all: per delivery the first of (1) its agent UUID's route, (2) the
+  // provider's agent id, (3) the called number, with the route's organization.
+  static const db::Statement routes(
+      "SELECT x.i, r.agent_id, o.id::text AS id, o.slug, o.name, o.status, o.isolation, "
+      "coalesce(o.schema_name, '') AS schema_name FROM jsonb_to_recordset($1::jsonb) AS x(i "
+      "integer, u text, p text, e text, n text) CROSS JOIN LATERAL (SELECT c.agent_id, c.org_id "
+      "FROM ((SELECT 1 AS k, r.agent_id::text AS agent_id, r.org_id FROM agent_routes r WHERE "
+      "r.agent_id = nullif(x.u, '')::uuid LIMIT 1) UNION ALL (SELECT 2, r.agent_id::text, "
+      "r.org_id FROM agent_routes r WHERE x.u = '' AND x.e <> '' AND r.provider = x.p AND "
+      "r.external_id = x.e LIMIT 1) UNION ALL (SELECT 3, '', n.org_id FROM number_routes n WHERE "
+      "x.u = '' AND x.n <> '' AND n.e164 = x.n LIMIT 1)) c ORDER BY c.k LIMIT 1) r JOIN "
+      "organizations o ON o.id = r.org_id");
+  std::vector<std::optional<Route>> out(ds.size());
+  if (ds.empty()) return out;
+  std::string keys = "[";
+  for (std::size_t k = 0; k < ds.size(); ++k) {
+    if (k) keys += ',';
+    append_route_keys(keys, static_cast<int>(k), *ds[k]);
+  }
+  keys += ']';
+  CRM_TRY_ASSIGN(auto r, tx.exec(routes, {keys}));
+  for (std::size_t i = 0; i < r.size(); ++i) {
+    const auto k = static_cast<std::size_t>(std::stoul(r.get(i, "i")));
+    if (k < out.size()) out[k] = route_at(r, i);
+  }
+  return out;
+}
+
+} // namespace
+
 Result<std::optional<Route>> resolve(db::Tx& tx, const Delivery& d) {
-  const std::string cols = k_org_columns;
-  static const db::Statement by_agent_uuid("SELECT r.agent_id::text AS agent_id, " + cols +
-                                           " FROM agent_routes r JOIN organizations o ON o.id = "
-                                           "r.org_id WHERE r.agent_id = $1::uuid LIMIT 1");
-  static const db::Statement by_agent("SELECT r.agent_id::text AS agent_id, " + cols +
-                                      " FROM agent_routes r JOIN organizations o ON o.id = "
-                                      "r.org_id WHERE r.provider = $1 AND r.external_id = $2");
-  static const db::Statement by_number("SELECT '' AS agent_id, " + cols +
-                                       " FROM number_routes n JOIN organizations o ON o.id = "
-                                       "n.org_id WHERE n.e164 = $1");
-  if (!d.agent_uuid.empty()) {
-    CRM_TRY_ASSIGN(auto r, tx.exec(by_agent_uuid, {d.agent_uuid}));
-    return route_from(r);
-  }
-  std::optional<std::string> number;
-  if (d.event.call) {
-    const auto& e = *d.event.call;
-    if (!e.agent_external_id.empty()) {
-      CRM_TRY_ASSIGN(auto r, tx.exec(by_agent, {e.provider, e.agent_external_id}));
-      if (!r.empty()) return route_from(r);
-    }
-    number = e.direction == std::optional<std::string>("outbound") ? e.from_number : e.to_number;
-  } else if (d.event.message) {
-    const auto& m = *d.event.message;
-    number = m.direction == "inbound" ? m.to : m.from;
-  }
-  if (!number || !is_e164(*number)) return std::optional<Route>();
-  CRM_TRY_ASSIGN(auto r, tx.exec(by_number, {*number}));
-  return route_from(r);
+  CRM_TRY_ASSIGN(auto r, resolve_all(tx, {&d}));
+  return std::move(r.front());
 }
 
 namespace {
@@ -354,7 +382,7 @@ IngestResult ignored_result(const Delivery& d) {
   return res;
 }
 
-// Set-based group commit, inside one admin transaction: the routes (one statement each), the
+// Set-based group commit, inside one admin transaction: the routes (one statement), the
 // inbox rows of the whole group in ONE statement, then per tenant its scope entered once and its
 // call events applied in one statement (apply_calls; a message one statement each). On an error
 // `bad` names the event (an index into `group`) whose statement failed, when it was one event's.
@@ -362,19 +390,19 @@ Result<std::vector<IngestResult>> store_group(db::Tx& tx, const tenant::Tenancy&
                                               const std::vector<const Delivery*>& batch,
                                               const std::vector<std::size_t>& group,
                                               std::optional<std::size_t>& bad) {
-  std::vector<std::optional<Route>> routes(group.size());
+  std::vector<std::optional<Route>> routes;
   // The group's inbox rows as one JSON array, written here: the body's hex needs no escaping
   // (serialising it through nlohmann::json escaped 5 KB per event byte by byte).
   std::string rows = "[";
   auto str = [&](std::string_view key, const auto& v) { json_field(rows, key, v); };
+  {
+    std::vector<const Delivery*> ds;
+    for (std::size_t k : group)
+      ds.push_back(batch[k]);
+    CRM_TRY_ASSIGN(routes, resolve_all(tx, ds));
+  }
   for (std::size_t k = 0; k < group.size(); ++k) {
     const Delivery& d = *batch[group[k]];
-    auto r = resolve(tx, d);
-    if (!r) {
-      bad = k;
-      return r.error();
-    }
-    routes[k] = std::move(*r);
     if (routes[k] && routes[k]->status == "deleted") routes[k].reset();
     const char* state = !routes[k]                         ? "unrouted"
                         : routes[k]->status == "suspended" ? "held"

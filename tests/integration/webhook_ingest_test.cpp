@@ -359,6 +359,58 @@ TEST_F(WebhookIngest, OneBatchConvergesLikeSeparateDeliveries) {
   EXPECT_EQ(count("SELECT count(*) FROM " + schema + ".calls WHERE contact_id IS NULL"), 0);
 }
 
+// The routes of a whole batch are read with one statement: per delivery its agent URL's agent
+// (and nothing else), else the provider's agent id, else the called number.
+TEST_F(WebhookIngest, OneBatchRoutesEachDeliveryByItsOwnKey) {
+  auto by_agent = tenant_with_agent("Route Agent Co", "retell", "ag_route_1");
+  auto by_number = make_tenant("Route Number Co");
+  auto by_url = tenant_with_agent("Route Url Co", "retell", "ag_route_url");
+  const std::string number = "+1555" + std::to_string(1000000 + std::rand() % 8999999);
+  ASSERT_TRUE(m_conn->exec("INSERT INTO number_routes (e164, org_id) VALUES ($1, $2::uuid)",
+                           {number, tenant_id(by_number)}));
+  const std::string url_agent =
+      scalar("SELECT id::text FROM agents WHERE org_id = $1", {tenant_id(by_url)});
+  auto call_to = [&](const std::string& id, const std::string& agent, const std::string& to) {
+    json c = ended(id, agent);
+    c["to_number"] = to;
+    return retell("call_ended", c);
+  };
+  std::vector<Delivery> ds;
+  ds.push_back(call_to("call_route_a", "ag_route_1", number));    // agent id first
+  ds.push_back(call_to("call_route_n", "ag_route_unknown", number)); // unknown agent: the number
+  ds.push_back(call_to("call_route_u", "ag_route_1", number));    // the URL's agent wins
+  ds.back().agent_uuid = url_agent;
+  ds.back().route = "agent/" + url_agent;
+  ds.push_back(call_to("call_route_x", "ag_route_unknown", "+15550000000")); // nothing
+  std::vector<const Delivery*> batch;
+  for (const auto& d : ds)
+    batch.push_back(&d);
+  auto c = connect();
+  auto r = ingest_batch(*c, {}, batch);
+  ASSERT_TRUE(r) << r.error().message;
+  ASSERT_EQ(r->size(), 4u);
+  EXPECT_EQ((*r)[0].org_id, tenant_id(by_agent));
+  EXPECT_EQ((*r)[1].org_id, tenant_id(by_number));
+  EXPECT_EQ((*r)[2].org_id, tenant_id(by_url));
+  EXPECT_EQ((*r)[3].outcome, Outcome::unrouted);
+  EXPECT_EQ(scalar("SELECT (agent_id IS NOT NULL)::text FROM calls WHERE external_call_id = "
+                   "'call_route_a'"),
+            "true");
+  EXPECT_EQ(scalar("SELECT (agent_id IS NULL)::text || ':' || org_id::text FROM calls WHERE "
+                   "external_call_id = 'call_route_n'"),
+            "true:" + tenant_id(by_number));
+  EXPECT_EQ(scalar("SELECT agent_id::text FROM calls WHERE external_call_id = 'call_route_u'"),
+            url_agent);
+  // The same deliveries one at a time route the same way.
+  for (std::size_t i = 0; i < ds.size(); ++i) {
+    auto tx = c->admin();
+    ASSERT_TRUE(tx);
+    auto one = resolve(**tx, ds[i]);
+    ASSERT_TRUE(one);
+    EXPECT_EQ(*one ? (*one)->org_id : "", (*r)[i].org_id) << i;
+  }
+}
+
 TEST_F(WebhookIngest, GroupCommitAcknowledgesNothingWhenTheDatabaseGoesAway) {
   auto slug = tenant_with_agent("Lost Co", "retell", "ag_lost_1");
   auto d1 = retell("call_ended", ended("call_lost_1", "ag_lost_1"));
