@@ -359,6 +359,35 @@ TEST_F(WebhookIngest, OneBatchConvergesLikeSeparateDeliveries) {
   EXPECT_EQ(count("SELECT count(*) FROM " + schema + ".calls WHERE contact_id IS NULL"), 0);
 }
 
+// The group commit writes its JSON by hand: quotes, backslashes, control characters, a NUL and
+// non-ASCII text come back exactly as the normaliser kept them.
+TEST_F(WebhookIngest, OneBatchKeepsAwkwardTextExactly) {
+  auto slug = tenant_with_agent("Awkward Text Co", "retell", "ag_awk_1");
+  const std::string nasty = std::string("He said \"hi\" \\ back\n\ttab \x01\x1f ") + '\0' +
+                            " nul; 'quote'; ü 🦷 \u202e; DROP TABLE calls;--";
+  json a = ended("call_awk_1", "ag_awk_1");
+  a["transcript"] = nasty;
+  json b = ended("call_awk_2", "ag_awk_1");
+  b["transcript"] = "plain";
+  auto da = retell("call_ended", a), db_ = retell("call_ended", b);
+  ASSERT_TRUE(da.event.call && da.event.call->transcript);
+  const std::string kept = *da.event.call->transcript; // the NUL already replaced
+  EXPECT_EQ(kept.find('\0'), std::string::npos);
+  auto c = connect();
+  auto r = ingest_batch(*c, {}, {&da, &db_});
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ((*r)[0].outcome, Outcome::stored) << (*r)[0].reason;
+  EXPECT_EQ((*r)[1].outcome, Outcome::stored) << (*r)[1].reason;
+  EXPECT_EQ(scalar("SELECT transcript FROM calls WHERE org_id = $1 AND external_call_id = "
+                   "'call_awk_1'",
+                   {tenant_id(slug)}),
+            kept);
+  // One transaction for both (the group statement did not fail over to one by one).
+  EXPECT_EQ(count("SELECT count(DISTINCT xmin::text) FROM calls WHERE org_id = $1",
+                  {tenant_id(slug)}),
+            1);
+}
+
 // The routes of a whole batch are read with one statement: per delivery its agent URL's agent
 // (and nothing else), else the provider's agent id, else the called number.
 TEST_F(WebhookIngest, OneBatchRoutesEachDeliveryByItsOwnKey) {
