@@ -41,6 +41,14 @@ protected:
     if (n) d.event = *n;
     return d;
   }
+  /// Every delivery of `ds` in ONE group commit.
+  static Result<std::vector<IngestResult>> ingest_group(db::Connection& c,
+                                                        const std::vector<Delivery>& ds) {
+    std::vector<const Delivery*> batch;
+    for (const auto& d : ds)
+      batch.push_back(&d);
+    return ingest_batch(c, {}, batch);
+  }
   IngestResult ingest_ok(const Delivery& d) {
     auto c = connect();
     auto r = ingest(*c, {}, d);
@@ -307,13 +315,10 @@ TEST_F(WebhookIngest, OneBatchConvergesLikeSeparateDeliveries) {
     d.event.call->started_at = shared[i].second;
     ds.push_back(d);
   }
-  std::vector<const Delivery*> batch;
-  for (const auto& d : ds)
-    batch.push_back(&d);
   auto c = connect();
-  auto r = ingest_batch(*c, {}, batch);
+  auto r = ingest_group(*c, ds);
   ASSERT_TRUE(r) << r.error().message;
-  ASSERT_EQ(r->size(), batch.size());
+  ASSERT_EQ(r->size(), ds.size());
   for (std::size_t i = 0; i < r->size(); ++i)
     EXPECT_EQ((*r)[i].outcome, Outcome::stored) << i << ": " << (*r)[i].reason;
   // Written by the group's one transaction (not event by event after a failed group).
@@ -411,11 +416,8 @@ TEST_F(WebhookIngest, OneBatchRoutesEachDeliveryByItsOwnKey) {
   ds.back().agent_uuid = url_agent;
   ds.back().route = "agent/" + url_agent;
   ds.push_back(call_to("call_route_x", "ag_route_unknown", "+15550000000")); // nothing
-  std::vector<const Delivery*> batch;
-  for (const auto& d : ds)
-    batch.push_back(&d);
   auto c = connect();
-  auto r = ingest_batch(*c, {}, batch);
+  auto r = ingest_group(*c, ds);
   ASSERT_TRUE(r) << r.error().message;
   ASSERT_EQ(r->size(), 4u);
   EXPECT_EQ((*r)[0].org_id, tenant_id(by_agent));
