@@ -188,7 +188,8 @@ stop_receiver
 # Both scripts come from the Express receiver's statements (bench/express/server.js --pgbench).
 "$LOAD" --print-transcript >"$OUT/transcript.txt"
 AGENT=$("$PSQL" -qXAt "$URL" -c "SELECT id FROM agents WHERE external_id = 'asst_bench'")
-node bench/express/server.js --pgbench "$ORG" "$AGENT" "$OUT/transcript.txt" "$OUT"
+GROUP=${BENCH_WEBHOOK_GROUP:-64} # events per transaction of group.sql
+GROUP=$GROUP node bench/express/server.js --pgbench "$ORG" "$AGENT" "$OUT/transcript.txt" "$OUT"
 pgbench_run() { # name, script [clients]: one pgbench -T run; PGB_TPS, PGB_CPU (pg cpu s), PGB_CLIENT_CPU
   local name=$1 script=$2 clients=${3:-$POOL} p0 p1 log
   p0=$(pg_ticks)
@@ -213,12 +214,12 @@ PGB_UPSERT_TPS=$PGB_TPS; PGB_UPSERT_CPU=$(echo "$PGB_CPU * 1000 / $PGB_TX" | bc 
 # The whole event per transaction (what the Express receiver sends, without HTTP and JSON).
 pgbench_run "whole event, 1 per commit" "$OUT/event.sql"
 PGB_EVENT_TPS=$PGB_TPS
-# crmctl's own group-commit statements, 64 events per transaction, by 2 clients (serve's default
-# committers), no HTTP: the database's ceiling for this event shape with batching.
-pgbench_run "crmctl group statements, 64 events per commit" "$OUT/group.sql" 2
-PGB_GROUP_EPS=$(echo "$PGB_TPS * 64" | bc -l)
+# crmctl's own group-commit statements, $GROUP events per transaction, by 2 clients (serve's
+# default committers), no HTTP: the database's ceiling for this event shape with batching.
+pgbench_run "crmctl group statements, $GROUP events per commit" "$OUT/group.sql" 2
+PGB_GROUP_EPS=$(echo "$PGB_TPS * $GROUP" | bc -l)
 printf '%-8s %-34s %9.1f events/s  pg cpu/1k events %6.3f s\n' pgbench "(the same, per event)" "$PGB_GROUP_EPS" \
-  "$(echo "$PGB_CPU * 1000 / ($PGB_TX * 64)" | bc -l)"
+  "$(echo "$PGB_CPU * 1000 / ($PGB_TX * $GROUP)" | bc -l)"
 
 # ---- summary ---------------------------------------------------------------------------------
 cpu_at() { # JSON point -> receiver cpu s per 1,000 events, pg cpu s per 1,000
@@ -242,8 +243,8 @@ printf 'target p99 < 50 ms at half (%s/s)        : %s ms  %s\n' "$HALF" "$hp99" 
 printf 'target CPU/event <= 1/3 of Express         : %5.2fx  %s (the receiver process)\n' "$r4" "$(verdict "$r4 <= 1/3")"
 r5=$(echo "($d_cpu + $d_pg) / ($e_cpu + $e_pg)" | bc -l)
 printf '       receiver + PostgreSQL per event       : %5.2fx  %s\n' "$r5" "$(verdict "$r5 <= 1/3")"
-printf 'database ceiling, crmctl statements, 64/tx : %.0f events/s = %.2fx pgbench upsert (pgbench, no HTTP)\n' \
-  "$PGB_GROUP_EPS" "$(echo "$PGB_GROUP_EPS / $PGB_UPSERT_TPS" | bc -l)"
+printf 'database ceiling, crmctl statements, %s/tx : %.0f events/s = %.2fx pgbench upsert (pgbench, no HTTP)\n' \
+  "$GROUP" "$PGB_GROUP_EPS" "$(echo "$PGB_GROUP_EPS / $PGB_UPSERT_TPS" | bc -l)"
 printf 'receiver ceiling without database work    : %s%.0f/s = %s%.2fx pgbench upsert (crmctl serve answering not-stored messages)\n' \
   "$FLOOR_BOUND" "$FLOOR_SAT" "$FLOOR_BOUND" "$(echo "$FLOOR_SAT / $PGB_UPSERT_TPS" | bc -l)"
 printf 'Express at the same half rate: p99 %s ms\n' "$(echo "$EXPRESS_HALF" | jq -r '.p99_ms // "-"')"
