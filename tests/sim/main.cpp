@@ -221,6 +221,9 @@ int main(int argc, char** argv) {
   // Enough workers that idle keep-alive connections (each holds one) never starve new ones, even
   // with a global latency and a benchmark's many connections.
   srv.new_task_queue = [] { return new httplib::ThreadPool(64); };
+  // No Nagle (connections inherit it from the listener): httplib sends a response's headers and
+  // body with two writes, and the body would wait for the client's delayed ACK (up to 40 ms).
+  srv.set_tcp_nodelay(true);
   add_control_routes(srv, st);
   add_twilio_control(srv, st);
   add_elevenlabs_control(srv, st);
