@@ -13,6 +13,12 @@ namespace crm::webhook {
 
 namespace {
 
+// The outcomes' reasons, as answered and logged.
+constexpr const char* k_duplicate = "event already received";
+constexpr const char* k_unrouted =
+    "no tenant has this agent or number: kept in the inbox for `webhooks replay`";
+constexpr const char* k_held = "tenant suspended: kept in the inbox (held) for `webhooks replay`";
+
 // A field takes the event's value when the event is at the stored stage or later, and only
 // fills a gap otherwise: every order of events converges to the same row.
 std::string pick(const char* col) {
@@ -232,20 +238,19 @@ void append_route_keys(std::string& out, int ordinal, const Delivery& d) {
   out.back() = '}';
 }
 
-// Applies a resolved, routable event inside `tx` (admin) through the tenant's own scope. `fresh`:
-// the inbox row was just inserted in its final state (processed or held), nothing to update.
+// Applies an inbox row's event again (replay) inside `tx` (admin) through the tenant's own scope,
+// and records the row's new state.
 Result<IngestResult> apply(db::Tx& tx, const tenant::Tenancy& tenancy, const Route& route,
-                           const Delivery& d, long long inbox_id, bool fresh) {
+                           const Delivery& d, long long inbox_id) {
   IngestResult res;
   res.org_id = route.org_id;
   res.inbox_id = inbox_id;
   if (route.status == "suspended") {
-    if (!fresh)
-      CRM_TRY(tx.exec("UPDATE webhook_events SET state = 'held', org_id = $2::uuid, attempts = "
-                      "attempts + 1 WHERE id = $1",
-                      {std::to_string(inbox_id), route.org_id}));
+    CRM_TRY(tx.exec("UPDATE webhook_events SET state = 'held', org_id = $2::uuid, attempts = "
+                    "attempts + 1 WHERE id = $1",
+                    {std::to_string(inbox_id), route.org_id}));
     res.outcome = Outcome::held;
-    res.reason = "tenant suspended: kept in the inbox (held) for `webhooks replay`";
+    res.reason = k_held;
     return res;
   }
   CRM_TRY_ASSIGN(auto scoped, db::scoped(tx, tenant::scope_of(route.tenant, tenancy)));
@@ -255,10 +260,9 @@ Result<IngestResult> apply(db::Tx& tx, const tenant::Tenancy& tenancy, const Rou
     CRM_TRY(apply_message(*scoped, *d.event.message));
   }
   scoped.reset();
-  if (!fresh)
-    CRM_TRY(tx.exec("UPDATE webhook_events SET state = 'processed', org_id = $2::uuid, "
-                    "processed_at = now(), attempts = attempts + 1, error = NULL WHERE id = $1",
-                    {std::to_string(inbox_id), route.org_id}));
+  CRM_TRY(tx.exec("UPDATE webhook_events SET state = 'processed', org_id = $2::uuid, "
+                  "processed_at = now(), attempts = attempts + 1, error = NULL WHERE id = $1",
+                  {std::to_string(inbox_id), route.org_id}));
   res.outcome = Outcome::stored;
   return res;
 }
@@ -269,21 +273,43 @@ std::string event_key_of(const Delivery& d) {
   return "";
 }
 
-const db::Statement& insert_inbox_stmt() {
-  // Inserted in its final state when the event is applied in the same transaction (processed,
-  // held): no second write of the row.
-  static const db::Statement st("INSERT INTO webhook_events (provider, event_key, org_id, headers, body, state, route, "
-         "event_type, processed_at, attempts) VALUES ($1, $2, nullif($3, '')::uuid, $4::jsonb, "
-         "decode($5, 'hex'), $6, $7, $8, CASE WHEN $6 = 'processed' THEN now() END, CASE WHEN $6 "
-         "IN ('processed', 'held', 'failed') THEN 1 ELSE 0 END) ON CONFLICT (provider, event_key) "
-         "DO NOTHING RETURNING id");
-  return st;
-}
-
 std::string event_type_of(const Delivery& d) {
   if (d.event.call) return d.event.call->event_type;
   if (d.event.message) return "sms:" + d.event.message->status;
   return "";
+}
+
+// One inbox row as the inbox statement's JSON object: the raw body as hex (no escaping needed;
+// serialising it through nlohmann::json escaped 5 KB per event byte by byte); `error` for a row
+// kept as failed.
+void append_inbox_row(std::string& out, const Delivery& d, const std::string& org_id,
+                      const std::string& state, const std::string& error = "") {
+  out += '{';
+  if (!error.empty()) json_field(out, "e", error);
+  json_field(out, "p", d.provider);
+  json_field(out, "k", event_key_of(d));
+  json_field(out, "o", org_id);
+  json_field(out, "h", d.headers);
+  json_field(out, "s", state);
+  json_field(out, "r", d.route);
+  json_field(out, "t", event_type_of(d));
+  out += "\"b\":\"";
+  out += crypto::hex(d.body);
+  out += "\"}";
+}
+
+// Inserts inbox rows (a JSON array of append_inbox_row objects) in their final state — processed,
+// held or failed rows count one attempt — and returns the rows it inserted (not the duplicates).
+Result<db::Rows> insert_inbox(db::Tx& tx, const std::string& rows) {
+  static const db::Statement insert(
+      "INSERT INTO webhook_events (provider, event_key, org_id, headers, body, state, route, "
+      "event_type, processed_at, attempts, error) SELECT x.p, x.k, nullif(x.o, '')::uuid, x.h, "
+      "decode(x.b, 'hex'), x.s, x.r, x.t, CASE WHEN x.s = 'processed' THEN now() END, CASE WHEN "
+      "x.s IN ('processed', 'held', 'failed') THEN 1 ELSE 0 END, x.e FROM "
+      "jsonb_to_recordset($1::jsonb) AS x(p text, k text, o text, h jsonb, b text, s text, r text, "
+      "t text, e text) ON CONFLICT (provider, event_key) DO NOTHING RETURNING id, provider, "
+      "event_key");
+  return tx.exec(insert, {rows});
 }
 
 } // namespace
@@ -341,36 +367,6 @@ Result<std::optional<Route>> resolve(db::Tx& tx, const Delivery& d) {
 
 namespace {
 
-// Stores one delivery inside `tx` (admin, no commit): the inbox row, then the event applied.
-Result<IngestResult> store(db::Tx& tx, const tenant::Tenancy& tenancy, const Delivery& d) {
-  IngestResult res;
-  CRM_TRY_ASSIGN(auto route, resolve(tx, d));
-  if (route && route->status == "deleted") route.reset(); // a deleted tenant routes nothing
-  const char* state = !route                         ? "unrouted"
-                      : route->status == "suspended" ? "held"
-                                                     : "processed";
-  CRM_TRY_ASSIGN(auto ins, tx.exec(insert_inbox_stmt(),
-                                   {d.provider, event_key_of(d), route ? route->org_id : "",
-                                    d.headers.dump(), crypto::hex(d.body), state, d.route,
-                                    event_type_of(d)}));
-  if (ins.empty()) {
-    // Stored before (also by another daemon, concurrently: the unique constraint decided).
-    res.outcome = Outcome::duplicate;
-    res.reason = "event already received";
-    if (route) res.org_id = route->org_id;
-    return res;
-  }
-  const long long id = std::stoll(ins.get(0, "id"));
-  if (!route) {
-    res.outcome = Outcome::unrouted;
-    res.http_status = 404;
-    res.inbox_id = id;
-    res.reason = "no tenant has this agent or number: kept in the inbox for `webhooks replay`";
-    return res;
-  }
-  return apply(tx, tenancy, *route, d, id, true);
-}
-
 bool nothing_to_store(const Delivery& d) {
   return d.event.ignored || (!d.event.call && !d.event.message);
 }
@@ -391,10 +387,7 @@ Result<std::vector<IngestResult>> store_group(db::Tx& tx, const tenant::Tenancy&
                                               const std::vector<std::size_t>& group,
                                               std::optional<std::size_t>& bad) {
   std::vector<std::optional<Route>> routes;
-  // The group's inbox rows as one JSON array, written here: the body's hex needs no escaping
-  // (serialising it through nlohmann::json escaped 5 KB per event byte by byte).
-  std::string rows = "[";
-  auto str = [&](std::string_view key, const auto& v) { json_field(rows, key, v); };
+  std::string rows = "["; // the group's inbox rows
   {
     std::vector<const Delivery*> ds;
     for (std::size_t k : group)
@@ -407,27 +400,11 @@ Result<std::vector<IngestResult>> store_group(db::Tx& tx, const tenant::Tenancy&
     const char* state = !routes[k]                         ? "unrouted"
                         : routes[k]->status == "suspended" ? "held"
                                                            : "processed";
-    rows += k ? ",{" : "{";
-    str("p", d.provider);
-    str("k", event_key_of(d));
-    str("o", routes[k] ? routes[k]->org_id : "");
-    str("h", d.headers);
-    str("s", std::string(state));
-    str("r", d.route);
-    str("t", event_type_of(d));
-    rows += "\"b\":\"";
-    rows += crypto::hex(d.body);
-    rows += "\"}";
+    if (k) rows += ',';
+    append_inbox_row(rows, d, routes[k] ? routes[k]->org_id : "", state);
   }
-  static const db::Statement insert_group(
-      "INSERT INTO webhook_events (provider, event_key, org_id, headers, body, state, route, "
-      "event_type, processed_at, attempts) SELECT x.p, x.k, nullif(x.o, '')::uuid, x.h, "
-      "decode(x.b, 'hex'), x.s, x.r, x.t, CASE WHEN x.s = 'processed' THEN now() END, CASE WHEN "
-      "x.s IN ('processed', 'held') THEN 1 ELSE 0 END FROM jsonb_to_recordset($1::jsonb) AS x(p "
-      "text, k text, o text, h jsonb, b text, s text, r text, t text) ON CONFLICT (provider, "
-      "event_key) DO NOTHING RETURNING id, provider, event_key");
   rows += ']';
-  CRM_TRY_ASSIGN(auto ins, tx.exec(insert_group, {rows}));
+  CRM_TRY_ASSIGN(auto ins, insert_inbox(tx, rows));
   std::map<std::string, long long> inserted; // provider \x1f event key -> inbox id
   for (std::size_t i = 0; i < ins.size(); ++i)
     inserted[ins.get(i, "provider") + '\x1f' + ins.get(i, "event_key")] =
@@ -441,7 +418,7 @@ Result<std::vector<IngestResult>> store_group(db::Tx& tx, const tenant::Tenancy&
     IngestResult& res = out[k];
     if (it == inserted.end()) { // stored before, or earlier in this very group
       res.outcome = Outcome::duplicate;
-      res.reason = "event already received";
+      res.reason = k_duplicate;
       if (routes[k]) res.org_id = routes[k]->org_id;
       continue;
     }
@@ -450,13 +427,13 @@ Result<std::vector<IngestResult>> store_group(db::Tx& tx, const tenant::Tenancy&
     if (!routes[k]) {
       res.outcome = Outcome::unrouted;
       res.http_status = 404;
-      res.reason = "no tenant has this agent or number: kept in the inbox for `webhooks replay`";
+      res.reason = k_unrouted;
       continue;
     }
     res.org_id = routes[k]->org_id;
     if (routes[k]->status == "suspended") {
       res.outcome = Outcome::held;
-      res.reason = "tenant suspended: kept in the inbox (held) for `webhooks replay`";
+      res.reason = k_held;
       continue;
     }
     res.outcome = Outcome::stored;
@@ -513,9 +490,10 @@ Result<std::optional<AgentAuth>> agent_auth(db::Connection& c, const tenant::Ten
 Result<IngestResult> ingest(db::Connection& c, const tenant::Tenancy& tenancy, const Delivery& d) {
   if (nothing_to_store(d)) return ignored_result(d);
   CRM_TRY_ASSIGN(auto tx, c.admin());
-  CRM_TRY_ASSIGN(auto res, store(*tx, tenancy, d));
+  std::optional<std::size_t> bad;
+  CRM_TRY_ASSIGN(auto res, store_group(*tx, tenancy, {&d}, {0}, bad)); // a group of one
   CRM_TRY(tx->commit());
-  return res;
+  return std::move(res.front());
 }
 
 Result<std::vector<IngestResult>> ingest_batch(db::Connection& c, const tenant::Tenancy& tenancy,
@@ -528,9 +506,10 @@ Result<std::vector<IngestResult>> ingest_batch(db::Connection& c, const tenant::
     else
       group.push_back(i);
   }
-  // A statement that fails ends the whole transaction (no savepoints through libpqxx), so a
-  // failing event is taken out and the group is written again without it; a deadlock with a
-  // concurrent writer retries the group as it was.
+  // A statement that fails ends the whole transaction (no savepoints through libpqxx): a failing
+  // message is taken out and the group written again without it, a failing call statement (which
+  // names no single event) sends every event on alone; a deadlock with a concurrent writer
+  // retries the group as it was.
   std::vector<std::size_t> alone;
   int retries = 0;
   while (!group.empty()) {
@@ -569,19 +548,16 @@ Result<std::vector<IngestResult>> ingest_batch(db::Connection& c, const tenant::
     const Delivery& d = *batch[i];
     CRM_TRY_ASSIGN(auto tx, c.admin());
     CRM_TRY_ASSIGN(auto route, resolve(*tx, d)); // its tenant, for `webhooks list --tenant`
-    CRM_TRY_ASSIGN(auto ins,
-                   tx->exec(insert_inbox_stmt(), {d.provider, event_key_of(d),
-                                                 route ? route->org_id : "", d.headers.dump(),
-                                                 crypto::hex(d.body), "failed", d.route,
-                                                 event_type_of(d)}));
+    std::string row = "[";
+    append_inbox_row(row, d, route ? route->org_id : "", "failed", r.error().message);
+    row += ']';
+    CRM_TRY_ASSIGN(auto ins, insert_inbox(*tx, row));
     IngestResult res;
     if (ins.empty()) {
       res.outcome = Outcome::duplicate;
-      res.reason = "event already received";
+      res.reason = k_duplicate;
     } else {
       res.inbox_id = std::stoll(ins.get(0, "id"));
-      CRM_TRY(tx->exec("UPDATE webhook_events SET error = $2, attempts = 1 WHERE id = $1",
-                       {std::to_string(res.inbox_id), r.error().message}));
       res.outcome = Outcome::failed;
       res.http_status = 202;
       res.reason = "kept in the inbox as failed: " + r.error().message;
@@ -635,7 +611,7 @@ Result<std::optional<IngestResult>> replay(db::Connection& c, const tenant::Tena
     return std::optional<IngestResult>(
         IngestResult{Outcome::unrouted, 404, "", "still no tenant for it", inbox_id});
   }
-  CRM_TRY_ASSIGN(auto res, apply(*tx, tenancy, *route, d, inbox_id, false));
+  CRM_TRY_ASSIGN(auto res, apply(*tx, tenancy, *route, d, inbox_id));
   CRM_TRY(tx->commit());
   return std::optional<IngestResult>(res);
 }
